@@ -1,0 +1,23 @@
+export { FlotillaError, ConfigError, errorCode } from './errors.js';
+export { EnvReader, deepFreeze, type Env } from './env-reader.js';
+export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
+export { createMetricsRegistry, LATENCY_BUCKETS } from './metrics.js';
+export {
+  createAdminServer,
+  listen,
+  closeServer,
+  sendJson,
+  type Readiness,
+  type AdminHandler,
+  type AdminServerOptions,
+} from './admin-server.js';
+export { installShutdown, delay, type ShutdownOptions } from './shutdown.js';
+export {
+  endpointId,
+  endpointOrigin,
+  type Endpoint,
+  type EndpointListener,
+  type EndpointSource,
+} from './discovery/endpoint.js';
+export { StaticEndpointSource, parseStaticEndpoint } from './discovery/static-source.js';
+export { EndpointListeners } from './discovery/listeners.js';

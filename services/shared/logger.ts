@@ -1,0 +1,33 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * JSON logs to stdout (one line per event) with the service name on every
+ * line. Secrets never reach a log line: the paths below are censored even if
+ * a caller logs a whole config or request.
+ */
+export function createLogger(service: string, level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { service, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'databaseUrl',
+        '*.databaseUrl',
+        'connectionString',
+        '*.connectionString',
+        'req.headers.authorization',
+        'req.headers.cookie',
+      ],
+      censor: '[redacted]',
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
