@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { EndpointSource, Logger } from '../shared/index.js';
+import type { WorkerConfig } from './config.js';
+import { CounterRepository } from './db/counter-repository.js';
+import type { Database } from './db/database.js';
+import { KvRepository } from './db/kv-repository.js';
+import { handleError } from './error-handler.js';
+import { errorBody } from './errors.js';
+import type { WorkerMetrics } from './metrics.js';
+import { registerClusterRoutes, type ClusterIdentity } from './routes/cluster.js';
+import { registerCounterRoutes } from './routes/counters.js';
+import { registerKvRoutes } from './routes/kv.js';
+import { buildSchemas } from './schemas.js';
+
+export interface WorkerAppDeps {
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly metrics: WorkerMetrics;
+  readonly peers: EndpointSource;
+  readonly identity: ClusterIdentity;
+}
+
+/** A request id we keep from the client: short and from a safe alphabet, so it is harmless in logs. */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdFor(req: IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** Builds the data-port app (unstarted): routes, validation, errors, request ids and metrics. */
+export function buildWorkerApp(config: WorkerConfig, deps: WorkerAppDeps): FastifyInstance {
+  const { limits } = config;
+  // Typed as fastify's logger interface so the routes take the plain FastifyInstance.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    genReqId: requestIdFor,
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: true,
+    // Room for the {"value": …} envelope around the largest allowed value;
+    // the value itself is measured exactly after parsing.
+    bodyLimit: limits.valueMaxBytes + 4_096,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: limits.keyMaxLength * 12 },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    const level = reply.statusCode >= 500 ? 'warn' : 'debug';
+    request.log[level]({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  });
+
+  // The API speaks JSON only: a text/plain body is a 415, not a string value.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody('WRK_ERR_ROUTE_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
+  });
+
+  const schemas = buildSchemas(limits);
+  const context = { db: deps.db, kv: new KvRepository(), counters: new CounterRepository(), limits, metrics: deps.metrics };
+  registerKvRoutes(app, context, schemas);
+  registerCounterRoutes(app, context, schemas);
+  registerClusterRoutes(app, deps.identity, deps.peers);
+  return app;
+}

@@ -1,0 +1,48 @@
+import type { LimitsConfig } from './config.js';
+
+/**
+ * JSON schemas for every route, built from the configured limits. Keys may
+ * hold any printable character except "/" (it would split the path); control
+ * characters are refused so keys stay safe to log and to show.
+ */
+export function buildSchemas(limits: LimitsConfig) {
+  const keyString = {
+    type: 'string',
+    minLength: 1,
+    maxLength: limits.keyMaxLength,
+    pattern: '^[^\\u0000-\\u001f\\u007f/]+$',
+  } as const;
+  const idempotencyHeaders = {
+    type: 'object',
+    properties: {
+      'idempotency-key': { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\u0021-\\u007e]+$' },
+      'if-match': { type: 'string', maxLength: 1024 },
+      'if-none-match': { type: 'string', maxLength: 1024 },
+    },
+  } as const;
+  return {
+    keyParams: { type: 'object', required: ['key'], properties: { key: keyString } },
+    nameParams: { type: 'object', required: ['name'], properties: { name: keyString } },
+    writeHeaders: idempotencyHeaders,
+    putBody: {
+      type: 'object',
+      required: ['value'],
+      additionalProperties: false,
+      properties: { value: {} },
+    },
+    incrementBody: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { by: { type: 'integer', minimum: -1_000_000_000, maximum: 1_000_000_000 } },
+    },
+    listQuery: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        prefix: { type: 'string', maxLength: limits.keyMaxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
+        after: { type: 'string', maxLength: limits.keyMaxLength },
+        limit: { type: 'integer', minimum: 1, maximum: limits.pageMax },
+      },
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import {
+  closeServer,
+  createAdminServer,
+  createMetricsRegistry,
+  delay,
+  listen,
+  StaticEndpointSource,
+  type EndpointSource,
+  type Logger,
+  type Readiness,
+} from '../shared/index.js';
+import { buildWorkerApp } from './app.js';
+import type { WorkerConfig } from './config.js';
+import { Database } from './db/database.js';
+import { deleteExpiredKeys } from './db/idempotency.js';
+import { migrate } from './db/migrate.js';
+import { createPool } from './db/pool.js';
+import { createWorkerMetrics } from './metrics.js';
+
+type Phase = 'starting' | 'migrating' | 'serving' | 'draining' | 'stopped';
+
+export interface WorkerAddresses {
+  readonly port: number;
+  readonly adminPort: number;
+}
+
+/**
+ * One worker process: admin port first (so probes answer while Postgres is
+ * still away), then migrations, then the data port. stop() is the graceful
+ * shutdown: readiness fails at once, traffic keeps flowing for the drain
+ * delay (endpoint removal takes time to spread), then the listener closes,
+ * in-flight requests finish and the pool closes.
+ */
+export class WorkerService {
+  private phase: Phase = 'starting';
+  private readonly db: Database;
+  private readonly app: FastifyInstance;
+  private readonly admin: Server;
+  private readonly peers: EndpointSource;
+  private cleanupTimer: NodeJS.Timeout | undefined;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly logger: Logger,
+  ) {
+    const registry = createMetricsRegistry();
+    const pool = createPool(config.database, logger, `flotilla-worker-${config.id}`);
+    this.db = new Database({
+      pool,
+      logger: logger.child({ component: 'db' }),
+      healthIntervalMs: config.database.healthIntervalMs,
+      connectTimeoutMs: config.database.connectTimeoutMs,
+    });
+    this.peers = new StaticEndpointSource(config.discovery.peers);
+    this.app = buildWorkerApp(config, {
+      logger,
+      db: this.db,
+      metrics: createWorkerMetrics(registry, pool),
+      peers: this.peers,
+      identity: { id: config.id, startedAt: new Date().toISOString() },
+    });
+    this.admin = createAdminServer({ registry, logger, readiness: () => this.readiness() });
+  }
+
+  readiness(): Readiness {
+    if (this.phase !== 'serving') return { ready: false, reason: this.phase };
+    if (!this.db.isUp()) return { ready: false, reason: this.db.downReason() ?? 'database unreachable' };
+    return { ready: true };
+  }
+
+  async start(): Promise<WorkerAddresses> {
+    const adminPort = await listen(this.admin, this.config.adminPort, this.config.host);
+    if (this.config.migrateOnStart) {
+      this.phase = 'migrating';
+      await this.migrateWithRetry();
+    }
+    if (this.stopping.signal.aborted) throw new Error('stopped during start-up');
+    await this.db.startHealthChecks();
+    await this.peers.start();
+    await this.app.listen({ port: this.config.port, host: this.config.host });
+    const address = this.app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : this.config.port;
+    this.phase = 'serving';
+    this.scheduleKeyCleanup();
+    this.logger.info({ port, adminPort, id: this.config.id }, 'worker listening');
+    return { port, adminPort };
+  }
+
+  /** Postgres may start after the worker (a fresh cluster): keep trying, with capped backoff. */
+  private async migrateWithRetry(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const applied = await migrate(this.config.database, this.logger);
+        if (applied.length > 0) this.logger.info({ applied }, 'migrations applied');
+        return;
+      } catch (err) {
+        if (this.stopping.signal.aborted) throw err;
+        const wait = Math.min(5_000, 200 * 2 ** Math.min(attempt, 5));
+        this.logger.warn({ attempt, wait, error: (err as Error).message }, 'migrations failed; retrying');
+        await delay(wait, this.stopping.signal);
+      }
+    }
+  }
+
+  private scheduleKeyCleanup(): void {
+    const run = (): void => {
+      deleteExpiredKeys(this.db.pool, this.config.idempotencyTtlHours)
+        .then((deleted) => {
+          if (deleted > 0) this.logger.info({ deleted }, 'expired idempotency keys deleted');
+        })
+        .catch((err: unknown) => this.logger.debug({ error: (err as Error).message }, 'idempotency key cleanup skipped'));
+    };
+    this.cleanupTimer = setInterval(run, 10 * 60_000);
+    this.cleanupTimer.unref();
+  }
+
+  async stop(drainDelayMs = this.config.drainDelayMs): Promise<void> {
+    this.stopping.abort();
+    this.phase = 'draining';
+    this.logger.info({ drainDelayMs }, 'draining: readiness is now failing');
+    await delay(drainDelayMs);
+    if (this.cleanupTimer !== undefined) clearInterval(this.cleanupTimer);
+    // fastify waits for in-flight requests and closes idle keep-alive sockets.
+    await this.app.close();
+    this.db.stopHealthChecks();
+    await this.peers.stop();
+    await this.db.pool.end();
+    this.phase = 'stopped';
+    await closeServer(this.admin);
+  }
+}
