@@ -20,6 +20,8 @@ export interface WorkerAppDeps {
   readonly metrics: WorkerMetrics;
   readonly peers: EndpointSource;
   readonly identity: ClusterIdentity;
+  /** True once the worker drains: responses then close their connection. */
+  readonly isDraining: () => boolean;
 }
 
 /** A request id we keep from the client: short and from a safe alphabet, so it is harmless in logs. */
@@ -54,6 +56,13 @@ export function buildWorkerApp(config: WorkerConfig, deps: WorkerAppDeps): Fasti
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // While draining, every response ends its keep-alive connection, so clients
+  // reconnect elsewhere and the server can close without waiting for idle
+  // sockets to time out.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (deps.isDraining()) void reply.header('connection', 'close');
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

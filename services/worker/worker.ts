@@ -61,6 +61,7 @@ export class WorkerService {
       metrics: createWorkerMetrics(registry, pool),
       peers: this.peers,
       identity: { id: config.id, startedAt: new Date().toISOString() },
+      isDraining: () => this.phase === 'draining' || this.phase === 'stopped',
     });
     this.admin = createAdminServer({ registry, logger, readiness: () => this.readiness() });
   }

@@ -8,7 +8,8 @@ import { EndpointListeners } from './listeners.js';
  * `http://127.0.0.1:8081?admin=9091`.
  */
 export function parseStaticEndpoint(entry: string): Endpoint {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `http://${entry}`;
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry);
+  const withScheme = hasScheme ? entry : `http://${entry}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -18,12 +19,14 @@ export function parseStaticEndpoint(entry: string): Endpoint {
   if (url.protocol !== 'http:') {
     throw new FlotillaError('FLT_ERR_ENDPOINT', `"${entry}": only http:// upstreams are supported`);
   }
-  if (url.port === '') throw new FlotillaError('FLT_ERR_ENDPOINT', `"${entry}": a port is required`);
+  // new URL() drops the default port 80, so "http://host" means port 80; a
+  // bare "host" without a port is more likely a mistake than a wish for 80.
+  if (url.port === '' && !hasScheme) throw new FlotillaError('FLT_ERR_ENDPOINT', `"${entry}": a port is required`);
   if (url.pathname !== '/' && url.pathname !== '') {
     throw new FlotillaError('FLT_ERR_ENDPOINT', `"${entry}": a path is not allowed`);
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(url.port);
+  const port = url.port === '' ? 80 : Number(url.port);
   const adminParam = url.searchParams.get('admin');
   let adminPort: number | undefined;
   if (adminParam !== null) {

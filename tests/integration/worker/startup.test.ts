@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { request } from 'undici';
+import { TestPostgres } from '../../helpers/postgres.js';
+import { ProcessGroup, REPO_ROOT } from '../../helpers/service-process.js';
+import { startWorker } from '../../helpers/worker-process.js';
+
+let postgres: TestPostgres;
+const processes = new ProcessGroup();
+const WORKER = resolve(REPO_ROOT, 'dist/services/worker/main.js');
+
+beforeAll(async () => {
+  postgres = await TestPostgres.start();
+}, 120_000);
+
+afterAll(async () => {
+  await processes.stopAll();
+  await postgres?.destroy();
+});
+
+describe('when two workers start together on an empty database', () => {
+  test('then both come up, and the migrations ran exactly once', async () => {
+    const url = await postgres.createDatabase('together');
+    const [a, b] = await Promise.all([startWorker(url), startWorker(url)]);
+    processes.add(a.process);
+    processes.add(b.process);
+    for (const worker of [a, b]) {
+      const res = await request(`${worker.url}/v1/counters/both`, { headersTimeout: 5_000 });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    }
+    const migrations = await postgres.query('together', 'SELECT name FROM pgmigrations');
+    expect(migrations).toHaveLength(1);
+  });
+});
+
+describe('when Postgres is not there yet at start-up', () => {
+  test('then the worker waits with readiness 503 and serves once Postgres appears', async () => {
+    await postgres.stop();
+    try {
+      const starting = startWorker(postgres.url('postgres'), { PG_CONNECT_TIMEOUT_MS: '500' });
+      await new Promise((r) => setTimeout(r, 1_500));
+      await postgres.start();
+      const worker = await starting;
+      processes.add(worker.process);
+      expect(worker.process.entries().some((e) => e.msg === 'migrations failed; retrying')).toBe(true);
+      const res = await request(`${worker.adminUrl}/readyz`);
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    } finally {
+      if (!(await postgres.query('postgres', 'SELECT 1').then(() => true, () => false))) await postgres.start();
+    }
+  });
+});
+
+describe('when the worker is run as `worker migrate`', () => {
+  test('then it applies migrations and exits 0, and again finds nothing to do', async () => {
+    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: await postgres.createDatabase('migrate_only'), LOG_LEVEL: 'info' };
+    const first = spawnSync(process.execPath, [WORKER, 'migrate'], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('migrations applied');
+    const second = spawnSync(process.execPath, [WORKER, 'migrate'], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('database is up to date');
+  });
+});
+
+describe('when the worker is given a bad configuration', () => {
+  test('then it exits 2 with a message naming every bad variable', () => {
+    const result = spawnSync(process.execPath, [WORKER], {
+      env: { PATH: process.env.PATH ?? '', PORT: 'eighty', PG_POOL_MAX: '0', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(result.status).toBe(2);
+    for (const name of ['PORT', 'PG_POOL_MAX', 'LOG_LEVEL', 'DATABASE_URL']) expect(result.stderr).toContain(`${name}:`);
+    expect(result.stderr).toContain('allowed');
+  });
+
+  test('then an unknown command is refused with exit 2', () => {
+    const result = spawnSync(process.execPath, [WORKER, 'serv'], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 10_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('unknown command');
+  });
+});
