@@ -1,0 +1,153 @@
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import { closeServer, createAdminServer, createMetricsRegistry, delay, listen, type EndpointSource, type Logger } from '../shared/index.js';
+import { upstreamsRoute } from './admin/upstreams-route.js';
+import type { BalancerConfig } from './config.js';
+import { ActiveHealthChecker } from './health/active-checker.js';
+import { BalancerMetrics } from './metrics.js';
+import { createPicker } from './pick/index.js';
+import { createClientErrorListener } from './proxy/client-errors.js';
+import { ProxyHandler } from './proxy/proxy-handler.js';
+import { RetryBudget } from './proxy/retry-budget.js';
+import { UpgradeTunnels } from './proxy/upgrade-tunnel.js';
+import { UpstreamTable } from './upstream/upstream-table.js';
+
+export interface BalancerDeps {
+  readonly source: EndpointSource;
+  readonly logger: Logger;
+  /** A registry of its own by default (tests may run several balancers in one process). */
+  readonly registry?: Registry;
+  readonly random?: () => number;
+}
+
+export interface BoundPorts {
+  readonly port: number;
+  readonly adminPort: number;
+}
+
+export interface Balancer {
+  readonly table: UpstreamTable;
+  readonly registry: Registry;
+  /** Starts discovery, health checks and both listeners; resolves with the bound ports. */
+  start(): Promise<BoundPorts>;
+  /**
+   * The graceful shutdown: readiness fails, traffic is still served for the
+   * drain delay (while endpoint removal spreads to whoever routes to us),
+   * then the listener closes, in-flight requests finish, tunnels and pools
+   * close, and the admin port goes last.
+   */
+  shutdown(): Promise<void>;
+  readonly draining: boolean;
+}
+
+export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balancer {
+  const { source, logger } = deps;
+  const registry = deps.registry ?? createMetricsRegistry();
+  const metrics = new BalancerMetrics(registry);
+  const random = deps.random ?? Math.random;
+  const table = new UpstreamTable(
+    source,
+    {
+      pool: {
+        connections: config.limits.connectionsPerEndpoint,
+        connectTimeoutMs: config.timeouts.connectMs,
+        idleTimeoutMs: config.timeouts.upstreamIdleMs,
+        // Our per-try timer is the real limit; undici's is a backstop.
+        headersTimeoutMs: config.timeouts.totalMs,
+        bodyTimeoutMs: config.timeouts.upstreamBodyIdleMs,
+      },
+      outlier: config.outlier,
+      ewmaDecayMs: config.ewmaDecayMs,
+      slowStartMs: config.slowStartMs,
+      maxEjectionPercent: config.outlier.maxEjectionPercent,
+      panicThresholdPercent: config.outlier.panicThresholdPercent,
+    },
+    metrics,
+    logger,
+  );
+  const picker = createPicker(config.picker, random);
+  let draining = false;
+  let started = false;
+  const proxy = new ProxyHandler({
+    config,
+    table,
+    picker,
+    budget: new RetryBudget(config.retry.budgetRatio, config.retry.minConcurrent),
+    metrics,
+    logger,
+    random,
+    isDraining: () => draining,
+  });
+  const tunnels = new UpgradeTunnels({ config, table, picker, metrics, logger });
+  const checker = config.activeHealth.enabled ? new ActiveHealthChecker(table, config.activeHealth, logger) : undefined;
+
+  const server: Server = createServer({
+    maxHeaderSize: config.limits.maxHeaderBytes,
+    headersTimeout: config.timeouts.clientHeaderMs,
+    requestTimeout: config.timeouts.clientRequestMs,
+    keepAliveTimeout: config.timeouts.clientKeepAliveMs,
+    // How often Node looks for connections past headersTimeout/requestTimeout
+    // (default 30 s, far too coarse for a 10 s header limit).
+    connectionsCheckingInterval: Math.min(1_000, config.timeouts.clientHeaderMs),
+    requireHostHeader: true,
+  });
+  server.on('request', proxy.handle);
+  server.on('upgrade', tunnels.handle);
+  server.on('clientError', createClientErrorListener(proxy, metrics));
+
+  const admin = createAdminServer({
+    registry,
+    logger,
+    readiness: () => {
+      if (draining) return { ready: false, reason: 'draining' };
+      if (!started) return { ready: false, reason: 'starting' };
+      if (table.size === 0) return { ready: false, reason: 'no upstream endpoint known yet' };
+      return { ready: true };
+    },
+    routes: {
+      '/admin/upstreams': upstreamsRoute(table, {
+        picker: picker.name,
+        draining: () => draining,
+        inFlight: () => proxy.inFlight,
+        tunnels: () => tunnels.count,
+      }),
+    },
+  });
+
+  return {
+    table,
+    registry,
+    get draining() {
+      return draining;
+    },
+    async start() {
+      table.attach();
+      await source.start();
+      table.attach();
+      checker?.start();
+      const adminPort = await listen(admin, config.adminPort, config.host);
+      const port = await listen(server, config.port, config.host);
+      started = true;
+      logger.info({ port, adminPort, host: config.host, discovery: source.description, picker: picker.name }, 'balancer listening');
+      return { port, adminPort };
+    },
+    async shutdown() {
+      draining = true;
+      logger.info({ drainDelayMs: config.drainDelayMs, inFlight: proxy.inFlight }, 'draining: readiness off, still serving');
+      await delay(config.drainDelayMs);
+      const closed = closeServer(server);
+      logger.info({ inFlight: proxy.inFlight }, 'listener closed; waiting for in-flight requests');
+      await proxy.whenIdle();
+      // Keep-alive sockets left idle after their last response.
+      server.closeIdleConnections();
+      tunnels.closeAll();
+      server.closeAllConnections();
+      await closed;
+      await checker?.stop();
+      await table.close();
+      await source.stop();
+      await closeServer(admin);
+      logger.info('balancer stopped');
+    },
+  };
+}

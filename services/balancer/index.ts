@@ -1,0 +1,14 @@
+export { buildBalancer, type Balancer, type BalancerDeps, type BoundPorts } from './balancer.js';
+export { parseBalancerConfig, PICKERS, type BalancerConfig, type PickerName, type HashKey } from './config.js';
+export { BalancerError, LB_ERRORS, type BalancerErrorCode } from './errors.js';
+export { BalancerMetrics, ENDPOINT_STATES, type EndpointStateName } from './metrics.js';
+export { createPicker, P2cEwmaPicker, RoundRobinPicker, LeastRequestPicker, ConsistentHashPicker, type Pickable, type Picker, type PickContext } from './pick/index.js';
+export { OutlierDetector, type OutlierState } from './health/outlier-detector.js';
+export { ActiveHealthChecker } from './health/active-checker.js';
+export { PeakEwma } from './upstream/peak-ewma.js';
+export { UpstreamEndpoint, type UpstreamSnapshot } from './upstream/upstream-endpoint.js';
+export { UpstreamTable, type Candidates } from './upstream/upstream-table.js';
+export { RetryBudget } from './proxy/retry-budget.js';
+export { isIdempotent, isRetryableStatus, isSafeToRetry, classifyError, backoffMs, type TryFailure } from './proxy/retry-policy.js';
+export { HOP_BY_HOP, forwardableHeaders, forwardableResponseHeaders, connectionTokens, requestIdFrom, addForwardingHeaders } from './proxy/headers.js';
+export { ERROR_HEADER } from './proxy/error-response.js';

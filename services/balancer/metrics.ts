@@ -1,0 +1,108 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS } from '../shared/index.js';
+
+export const ENDPOINT_STATES = ['healthy', 'slow_start', 'ejected', 'unhealthy', 'not_ready', 'terminating'] as const;
+export type EndpointStateName = (typeof ENDPOINT_STATES)[number];
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
+
+/** Keeps the method label bounded: arbitrary extension methods share one label value. */
+export function methodLabel(method: string | undefined): string {
+  return method !== undefined && KNOWN_METHODS.has(method) ? method : 'OTHER';
+}
+
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}
+
+/** The balancer's Prometheus metrics, registered on the instance's own registry (no global state). */
+export class BalancerMetrics {
+  readonly requests: Counter<'upstream' | 'method' | 'status_class'>;
+  readonly duration: Histogram<'method' | 'status_class'>;
+  readonly upstreamDuration: Histogram<'upstream'>;
+  readonly retries: Counter<'reason'>;
+  readonly budgetExhausted: Counter;
+  readonly ejections: Counter<'upstream'>;
+  readonly endpointState: Gauge<'upstream' | 'state'>;
+  readonly inFlight: Gauge;
+  readonly upstreamInFlight: Gauge<'upstream'>;
+  readonly shed: Counter<'reason'>;
+  readonly clientErrors: Counter<'code'>;
+  readonly tunnels: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({
+      name: 'balancer_requests_total',
+      help: 'Requests answered, by the last upstream tried ("none" for balancer answers), method and status class',
+      labelNames: ['upstream', 'method', 'status_class'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'balancer_request_duration_seconds',
+      help: 'Time from request arrival to response headers sent, all tries included',
+      labelNames: ['method', 'status_class'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'balancer_upstream_try_duration_seconds',
+      help: 'Time of one upstream try until its response headers (or failure)',
+      labelNames: ['upstream'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'balancer_retries_total',
+      help: 'Retries made, by reason of the failed try',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.budgetExhausted = new Counter({
+      name: 'balancer_retry_budget_exhausted_total',
+      help: 'Retries that were safe but refused because the retry budget was used up',
+      registers,
+    });
+    this.ejections = new Counter({
+      name: 'balancer_ejections_total',
+      help: 'Outlier ejections, by endpoint',
+      labelNames: ['upstream'],
+      registers,
+    });
+    this.endpointState = new Gauge({
+      name: 'balancer_endpoint_state',
+      help: '1 for the current state of each known endpoint, 0 for the others',
+      labelNames: ['upstream', 'state'],
+      registers,
+    });
+    this.inFlight = new Gauge({ name: 'balancer_in_flight', help: 'Client requests being handled', registers });
+    this.upstreamInFlight = new Gauge({
+      name: 'balancer_upstream_in_flight',
+      help: 'Requests in flight to each endpoint',
+      labelNames: ['upstream'],
+      registers,
+    });
+    this.shed = new Counter({
+      name: 'balancer_shed_total',
+      help: 'Requests refused with a fast 503 because of a concurrency limit',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.clientErrors = new Counter({
+      name: 'balancer_client_errors_total',
+      help: 'Malformed, oversized or too slow client requests answered by the balancer',
+      labelNames: ['code'],
+      registers,
+    });
+    this.tunnels = new Gauge({ name: 'balancer_tunnels_open', help: 'Upgrade (WebSocket) tunnels open', registers });
+  }
+
+  setEndpointState(upstream: string, state: EndpointStateName): void {
+    for (const candidate of ENDPOINT_STATES) this.endpointState.set({ upstream, state: candidate }, candidate === state ? 1 : 0);
+  }
+
+  forgetEndpoint(upstream: string): void {
+    for (const state of ENDPOINT_STATES) this.endpointState.remove({ upstream, state });
+    this.upstreamInFlight.remove({ upstream });
+  }
+}

@@ -1,0 +1,286 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { delay, type Logger } from '../../shared/index.js';
+import type { BalancerConfig } from '../config.js';
+import { BalancerError, type BalancerErrorCode } from '../errors.js';
+import { methodLabel, statusClass, type BalancerMetrics } from '../metrics.js';
+import type { Picker } from '../pick/index.js';
+import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
+import type { UpstreamTable } from '../upstream/upstream-table.js';
+import { sendError } from './error-response.js';
+import { addForwardingHeaders, appendHeader, clientAddress, forwardableHeaders, forwardableResponseHeaders, requestIdFrom, VIA } from './headers.js';
+import { prepareBody, type PreparedBody } from './request-body.js';
+import { hashKeyOf, upstreamPath } from './request-target.js';
+import type { RetryBudget } from './retry-budget.js';
+import { backoffMs, isRetryableStatus, isSafeToRetry, type TryFailure } from './retry-policy.js';
+import { tryUpstream, type TryOutcome } from './upstream-try.js';
+
+export interface ProxyDeps {
+  readonly config: BalancerConfig;
+  readonly table: UpstreamTable;
+  readonly picker: Picker;
+  readonly budget: RetryBudget;
+  readonly metrics: BalancerMetrics;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly isDraining: () => boolean;
+}
+
+/** Expect is answered by Node itself (100-continue) and the body is re-sent by us, so it is not forwarded. */
+const REQUEST_DROP = new Set(['expect']);
+
+type PickResult = { readonly upstream: UpstreamEndpoint } | { readonly upstream?: undefined; readonly why: 'no_endpoints' | 'saturated' | 'exhausted' };
+
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly path: string;
+  readonly requestId: string;
+  readonly log: Logger;
+  hashKey: string | undefined;
+  readonly clientSignal: AbortSignal;
+  readonly deadlineAt: number;
+  upstreamLabel: string;
+}
+
+const FAILURE_ANSWER: Record<TryFailure['kind'], BalancerErrorCode> = {
+  connect: 'LB_ERR_UPSTREAM_UNAVAILABLE',
+  timeout: 'LB_ERR_UPSTREAM_TIMEOUT',
+  reset: 'LB_ERR_UPSTREAM_FAILED',
+  status: 'LB_ERR_UPSTREAM_FAILED',
+};
+
+/**
+ * The data plane: admission (overall concurrency limit), body preparation,
+ * the try/retry loop over picked endpoints, and response streaming.
+ */
+export class ProxyHandler {
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly responses = new WeakMap<Socket, ServerResponse>();
+
+  constructor(private readonly deps: ProxyDeps) {}
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** The response in progress on a client socket, for answering parse errors that arrive mid-request. */
+  responseFor(socket: Socket): ServerResponse | undefined {
+    return this.responses.get(socket);
+  }
+
+  /** Resolves when no admitted request is in progress. */
+  whenIdle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.serve(req, res).catch((err: unknown) => {
+      this.deps.logger.error({ err }, 'proxy handler failed');
+      if (!sendError(res, { code: 'LB_ERR_UPSTREAM_FAILED', close: true })) res.destroy();
+    });
+  };
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { config, metrics, logger } = this.deps;
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    const clientGone = new AbortController();
+    const admitted = this.active < config.limits.maxInFlight;
+    const exchange: Exchange = {
+      req,
+      res,
+      method,
+      path: upstreamPath(req.url) ?? '',
+      requestId,
+      log: logger.child({ requestId }),
+      hashKey: undefined,
+      clientSignal: clientGone.signal,
+      deadlineAt: started + config.timeouts.totalMs,
+      upstreamLabel: 'none',
+    };
+    this.responses.set(req.socket, res);
+    if (this.deps.isDraining()) res.setHeader('connection', 'close');
+    if (admitted) this.admit();
+    res.once('close', () => {
+      if (!res.writableFinished) clientGone.abort();
+      if (this.responses.get(req.socket) === res) this.responses.delete(req.socket);
+      // 499: the client went away before an answer (the nginx convention).
+      const status = res.headersSent ? res.statusCode : 499;
+      const labels = { method: methodLabel(method), status_class: statusClass(status) };
+      metrics.requests.inc({ ...labels, upstream: exchange.upstreamLabel });
+      metrics.duration.observe(labels, (performance.now() - started) / 1000);
+      exchange.log.debug({ method, path: exchange.path, status, upstream: exchange.upstreamLabel, ms: Math.round(performance.now() - started) }, 'request');
+      if (admitted) this.leave();
+    });
+    if (!admitted) {
+      metrics.shed.inc({ reason: 'max_in_flight' });
+      sendError(res, { code: 'LB_ERR_OVERLOADED', requestId, retryAfterSeconds: config.limits.retryAfterSeconds, close: true });
+      return;
+    }
+    if (exchange.path === '') {
+      sendError(res, { code: 'LB_ERR_BAD_REQUEST', message: 'request target must be origin-form or absolute-form', requestId, close: true });
+      return;
+    }
+    exchange.hashKey = hashKeyOf(req, exchange.path, config.hashKey);
+    await this.proxy(exchange);
+  }
+
+  private admit(): void {
+    this.active += 1;
+    this.deps.budget.requestStarted();
+    this.deps.metrics.inFlight.inc();
+  }
+
+  private leave(): void {
+    this.active -= 1;
+    this.deps.budget.requestFinished();
+    this.deps.metrics.inFlight.dec();
+    if (this.active === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async proxy(ex: Exchange): Promise<void> {
+    const { config, metrics, table, budget } = this.deps;
+    let body: PreparedBody;
+    try {
+      body = await prepareBody(ex.req, { bufferBytes: config.limits.retryBufferBytes, maxBodyBytes: config.limits.maxBodyBytes });
+    } catch (err) {
+      if (err instanceof BalancerError) {
+        metrics.clientErrors.inc({ code: err.code });
+        sendError(ex.res, { code: err.code, requestId: ex.requestId, close: true });
+      }
+      // Otherwise the client went away or sent a malformed body; the
+      // server's clientError handler answers that one (or nobody listens).
+      return;
+    }
+    const headers = forwardableHeaders(ex.req.rawHeaders, REQUEST_DROP);
+    addForwardingHeaders(headers, { clientIp: clientAddress(ex.req.socket.remoteAddress), host: ex.req.headers.host, requestId: ex.requestId });
+    const hasIdempotencyKey = ex.req.headers['idempotency-key'] !== undefined;
+    const replayable = body.kind !== 'stream';
+    const tried = new Set<string>();
+
+    const pick = this.pick(tried, ex.hashKey);
+    if (pick.upstream === undefined) {
+      const saturated = pick.why === 'saturated';
+      if (saturated) metrics.shed.inc({ reason: 'endpoint_limit' });
+      sendError(ex.res, {
+        code: saturated ? 'LB_ERR_UPSTREAMS_SATURATED' : 'LB_ERR_NO_ENDPOINTS',
+        requestId: ex.requestId,
+        retryAfterSeconds: config.limits.retryAfterSeconds,
+      });
+      return;
+    }
+    let upstream: UpstreamEndpoint = pick.upstream;
+    for (let attempt = 1; ; attempt++) {
+      tried.add(upstream.id);
+      ex.upstreamLabel = upstream.id;
+      const remaining = ex.deadlineAt - performance.now();
+      const outcome: TryOutcome = await tryUpstream(
+        upstream,
+        { method: ex.method, path: ex.path, headers, body, timeoutMs: Math.min(config.timeouts.perTryMs, remaining), clientSignal: ex.clientSignal },
+        metrics,
+      );
+      if (attempt > 1) budget.release();
+      let failure: TryFailure;
+      if (outcome.kind === 'response') {
+        if (!isRetryableStatus(outcome.status)) {
+          table.recordSuccess(upstream, outcome.latencyMs);
+          await this.stream(ex, outcome);
+          return;
+        }
+        failure = { kind: 'status', neverSent: false, reason: `status_${outcome.status}` };
+        table.recordFailure(upstream, failure.reason, outcome.latencyMs);
+      } else {
+        if (outcome.clientAborted) return;
+        failure = outcome.failure;
+        table.recordFailure(upstream, `${failure.reason}: ${(outcome.error as Error).message ?? ''}`, failure.kind === 'timeout' ? outcome.latencyMs : undefined);
+        ex.log.warn({ upstream: upstream.id, attempt, reason: failure.reason }, 'upstream try failed');
+      }
+      const next = this.nextTry(ex, attempt, failure, hasIdempotencyKey, replayable, tried);
+      if (next === undefined) {
+        if (outcome.kind === 'response') {
+          // No retry possible: the worker's own 502/503/504 is the answer.
+          await this.stream(ex, outcome);
+        } else {
+          const deadline = performance.now() >= ex.deadlineAt;
+          const code: BalancerErrorCode = deadline && failure.kind === 'timeout' ? 'LB_ERR_DEADLINE_EXCEEDED' : FAILURE_ANSWER[failure.kind];
+          sendError(ex.res, {
+            code,
+            requestId: ex.requestId,
+            ...(code === 'LB_ERR_UPSTREAM_UNAVAILABLE' ? { retryAfterSeconds: config.limits.retryAfterSeconds } : {}),
+          });
+        }
+        return;
+      }
+      if (outcome.kind === 'response') {
+        await outcome.body.dump().catch(() => undefined);
+        outcome.release();
+      }
+      metrics.retries.inc({ reason: failure.kind === 'status' ? failure.reason : failure.kind });
+      const pause = Math.min(backoffMs(attempt, config.retry.backoffBaseMs, config.retry.backoffMaxMs, this.deps.random), Math.max(0, ex.deadlineAt - performance.now()));
+      if (pause > 0) await delay(pause, ex.clientSignal);
+      if (ex.clientSignal.aborted) {
+        budget.release();
+        return;
+      }
+      upstream = next;
+    }
+  }
+
+  /** The endpoint for the next try, or undefined when no retry is allowed. Takes a retry-budget slot. */
+  private nextTry(ex: Exchange, attempt: number, failure: TryFailure, hasKey: boolean, replayable: boolean, tried: ReadonlySet<string>): UpstreamEndpoint | undefined {
+    const { config, budget, metrics } = this.deps;
+    if (attempt >= config.retry.maxAttempts || !replayable || ex.clientSignal.aborted) return undefined;
+    if (!isSafeToRetry(ex.method, hasKey, failure)) return undefined;
+    if (ex.deadlineAt - performance.now() < 1) return undefined;
+    const pick = this.pick(tried, ex.hashKey);
+    if (pick.upstream === undefined) return undefined;
+    if (!budget.tryAcquire()) {
+      metrics.budgetExhausted.inc();
+      ex.log.warn({ attempt, active: budget.activeRequests, retrying: budget.inProgress }, 'retry budget exhausted');
+      return undefined;
+    }
+    return pick.upstream;
+  }
+
+  private pick(tried: ReadonlySet<string>, hashKey: string | undefined): PickResult {
+    const { endpoints } = this.deps.table.candidates();
+    if (endpoints.length === 0) return { why: 'no_endpoints' };
+    const exclude = new Set(tried);
+    let untried = 0;
+    for (const e of endpoints) {
+      if (tried.has(e.id)) continue;
+      untried += 1;
+      if (e.inFlight >= this.deps.config.limits.maxInFlightPerEndpoint) exclude.add(e.id);
+    }
+    const upstream = this.deps.picker.pick(endpoints, { exclude, ...(hashKey !== undefined ? { hashKey } : {}) });
+    if (upstream !== undefined) return { upstream };
+    return { why: untried === 0 ? 'exhausted' : 'saturated' };
+  }
+
+  private async stream(ex: Exchange, outcome: Extract<TryOutcome, { kind: 'response' }>): Promise<void> {
+    try {
+      const headers = forwardableResponseHeaders(outcome.headers);
+      appendHeader(headers, 'via', VIA);
+      headers['x-request-id'] = ex.requestId;
+      ex.res.writeHead(outcome.status, headers);
+      await pipeline(outcome.body, ex.res);
+    } catch (err) {
+      // The client left, or the upstream broke off mid-body: the response is
+      // already started, so the only honest signal left is a cut connection.
+      ex.log.debug({ err, upstream: ex.upstreamLabel }, 'response stream ended early');
+      ex.res.destroy();
+    } finally {
+      outcome.release();
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { Pool } from 'undici';
+import { endpointOrigin, type Endpoint } from '../../shared/index.js';
+import { OutlierDetector, type OutlierOptions } from '../health/outlier-detector.js';
+import type { EndpointStateName } from '../metrics.js';
+import { PeakEwma } from './peak-ewma.js';
+
+export interface PoolOptions {
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+}
+
+export interface UpstreamEndpointOptions {
+  readonly pool: PoolOptions;
+  readonly outlier: OutlierOptions;
+  readonly ewmaDecayMs: number;
+  readonly slowStartMs: number;
+  /** When set, the endpoint warms up from this time (Date.now() scale); initial endpoints start warm. */
+  readonly warmFrom?: number;
+  readonly now?: () => number;
+}
+
+/** Slow start begins at this share of the traffic an endpoint would get, then grows linearly. */
+const SLOW_START_MIN_WEIGHT = 0.1;
+
+export interface UpstreamSnapshot {
+  readonly endpoint: string;
+  readonly name?: string;
+  readonly state: EndpointStateName;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly inFlight: number;
+  readonly ewmaMs: number | null;
+  readonly weight: number;
+  readonly consecutiveFailures: number;
+  readonly ejections: number;
+  readonly ejectedForMs: number;
+  readonly activeHealth: 'healthy' | 'unhealthy' | 'unknown';
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+}
+
+/**
+ * One upstream endpoint with everything the picker and health logic need:
+ * its own undici Pool (keep-alive, bounded connections), in-flight count,
+ * peak-EWMA latency, outlier state, active-check result and slow-start clock.
+ */
+export class UpstreamEndpoint {
+  readonly id: string;
+  readonly pool: Pool;
+  readonly outlier: OutlierDetector;
+  readonly ewma: PeakEwma;
+  inFlight = 0;
+  /** Result of active /readyz checks; undefined until the first verdict (or with checks off). */
+  activeHealthy: boolean | undefined;
+  lastError: string | undefined;
+  lastErrorAt: number | undefined;
+  private warmFrom: number;
+  private readonly now: () => number;
+
+  constructor(
+    public endpoint: Endpoint,
+    private readonly options: UpstreamEndpointOptions,
+  ) {
+    this.id = endpoint.id;
+    this.now = options.now ?? (() => Date.now());
+    this.warmFrom = options.warmFrom ?? Number.NEGATIVE_INFINITY;
+    this.outlier = new OutlierDetector(options.outlier, this.now);
+    this.ewma = new PeakEwma(options.ewmaDecayMs);
+    const p = options.pool;
+    this.pool = new Pool(endpointOrigin(endpoint), {
+      connections: p.connections,
+      // Well below the worker's keepAliveTimeout, so the balancer closes an idle
+      // connection before the worker does (the keep-alive race, see DESIGN.md).
+      keepAliveTimeout: p.idleTimeoutMs,
+      keepAliveMaxTimeout: p.idleTimeoutMs,
+      headersTimeout: p.headersTimeoutMs,
+      bodyTimeout: p.bodyTimeoutMs,
+      connect: { timeout: p.connectTimeoutMs },
+    });
+  }
+
+  /** May take new requests: ready, or serving while terminating when the table falls back to those. */
+  get ready(): boolean {
+    return this.endpoint.ready && !this.endpoint.terminating;
+  }
+
+  /** Neither ejected nor failing active checks. */
+  isHealthy(): boolean {
+    return this.outlier.state() === 'healthy' && this.activeHealthy !== false;
+  }
+
+  latencyMs(): number | undefined {
+    return this.ewma.get();
+  }
+
+  /** Share of traffic during slow start, in (0, 1]. */
+  weight(): number {
+    const window = this.options.slowStartMs;
+    if (window <= 0) return 1;
+    const elapsed = this.now() - this.warmFrom;
+    if (elapsed >= window) return 1;
+    return SLOW_START_MIN_WEIGHT + (1 - SLOW_START_MIN_WEIGHT) * Math.max(0, elapsed / window);
+  }
+
+  /** Starts a new warm-up period (after an ejection ends or active checks pass again). */
+  warmUpFrom(time: number): void {
+    if (this.options.slowStartMs > 0) this.warmFrom = time;
+  }
+
+  recordError(message: string): void {
+    this.lastError = message;
+    this.lastErrorAt = this.now();
+  }
+
+  stateName(): EndpointStateName {
+    if (this.endpoint.terminating) return 'terminating';
+    if (!this.endpoint.ready) return 'not_ready';
+    if (this.outlier.state() === 'ejected') return 'ejected';
+    if (this.activeHealthy === false) return 'unhealthy';
+    if (this.weight() < 1) return 'slow_start';
+    return 'healthy';
+  }
+
+  snapshot(): UpstreamSnapshot {
+    const ewma = this.ewma.get();
+    return {
+      endpoint: this.id,
+      ...(this.endpoint.name !== undefined ? { name: this.endpoint.name } : {}),
+      state: this.stateName(),
+      ready: this.endpoint.ready,
+      serving: this.endpoint.serving,
+      terminating: this.endpoint.terminating,
+      inFlight: this.inFlight,
+      ewmaMs: ewma === undefined ? null : Math.round(ewma * 100) / 100,
+      weight: Math.round(this.weight() * 100) / 100,
+      consecutiveFailures: this.outlier.consecutiveFailures(),
+      ejections: this.outlier.ejections,
+      ejectedForMs: this.outlier.remainingMs(),
+      activeHealth: this.activeHealthy === undefined ? 'unknown' : this.activeHealthy ? 'healthy' : 'unhealthy',
+      lastError: this.lastError ?? null,
+      lastErrorAt: this.lastErrorAt === undefined ? null : new Date(this.lastErrorAt).toISOString(),
+    };
+  }
+}

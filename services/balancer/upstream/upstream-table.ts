@@ -1,0 +1,152 @@
+import type { Endpoint, EndpointSource, Logger } from '../../shared/index.js';
+import type { BalancerMetrics } from '../metrics.js';
+import { UpstreamEndpoint, type UpstreamEndpointOptions } from './upstream-endpoint.js';
+
+export interface UpstreamTableOptions extends Omit<UpstreamEndpointOptions, 'warmFrom'> {
+  readonly maxEjectionPercent: number;
+  readonly panicThresholdPercent: number;
+}
+
+export interface Candidates {
+  readonly endpoints: readonly UpstreamEndpoint[];
+  /** True when too few endpoints are healthy and unhealthy ones are used too. */
+  readonly panic: boolean;
+}
+
+/**
+ * The live set of upstream endpoints, fed only through the EndpointSource
+ * interface (static today, Kubernetes EndpointSlices later). It owns one
+ * UpstreamEndpoint (and Pool) per endpoint id, applies EndpointSlice
+ * conditions, enforces the ejection cap, and closes the pools of removed
+ * endpoints after their in-flight requests finish.
+ */
+export class UpstreamTable {
+  private readonly byId = new Map<string, UpstreamEndpoint>();
+  private readonly closing = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | undefined;
+  private initialized = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly source: EndpointSource,
+    private readonly options: UpstreamTableOptions,
+    private readonly metrics: BalancerMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** Subscribes to the source and takes its current view; the source itself is started by the caller. */
+  attach(): void {
+    this.unsubscribe ??= this.source.subscribe((endpoints) => this.apply(endpoints));
+    this.apply(this.source.current());
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  all(): readonly UpstreamEndpoint[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): UpstreamEndpoint | undefined {
+    return this.byId.get(id);
+  }
+
+  apply(endpoints: readonly Endpoint[]): void {
+    const seen = new Set<string>();
+    for (const endpoint of endpoints) {
+      // A source may list an endpoint twice (two EndpointSlices during an update); the first wins.
+      if (seen.has(endpoint.id)) continue;
+      seen.add(endpoint.id);
+      const existing = this.byId.get(endpoint.id);
+      if (existing) {
+        existing.endpoint = endpoint;
+        continue;
+      }
+      const upstream = new UpstreamEndpoint(endpoint, {
+        ...this.options,
+        // Endpoints present at start take full traffic at once; later ones warm up.
+        ...(this.initialized ? { warmFrom: this.now() } : {}),
+      });
+      this.byId.set(endpoint.id, upstream);
+      this.logger.info({ upstream: endpoint.id, ready: endpoint.ready, terminating: endpoint.terminating }, 'endpoint added');
+    }
+    if (endpoints.length > 0) this.initialized = true;
+    for (const [id, upstream] of this.byId) {
+      if (seen.has(id)) continue;
+      this.byId.delete(id);
+      this.metrics.forgetEndpoint(id);
+      this.logger.info({ upstream: id, inFlight: upstream.inFlight }, 'endpoint removed; closing its pool after in-flight requests');
+      this.closePool(upstream);
+    }
+    this.refreshStateMetrics();
+  }
+
+  private closePool(upstream: UpstreamEndpoint): void {
+    // Pool.close() lets queued and running requests finish and refuses new ones.
+    const done = upstream.pool.close().catch((err: unknown) => {
+      this.logger.warn({ err, upstream: upstream.id }, 'closing pool failed');
+    });
+    this.closing.add(done);
+    void done.finally(() => this.closing.delete(done));
+  }
+
+  /**
+   * Endpoints that may take a new request. Ready ones first; when none is
+   * ready, serving-but-terminating ones, as kube-proxy does, rather than
+   * failing everything. Among those, the healthy ones, unless fewer than the
+   * panic threshold are healthy: then all of them (panic mode), since
+   * concentrating all traffic on one survivor tends to kill it too.
+   */
+  candidates(): Candidates {
+    let eligible = this.all().filter((u) => u.ready);
+    if (eligible.length === 0) eligible = this.all().filter((u) => u.endpoint.serving);
+    if (eligible.length === 0) return { endpoints: [], panic: false };
+    const healthy = eligible.filter((u) => u.isHealthy());
+    const threshold = this.options.panicThresholdPercent / 100;
+    if (healthy.length === 0 || healthy.length < eligible.length * threshold) return { endpoints: eligible, panic: true };
+    return { endpoints: healthy, panic: false };
+  }
+
+  recordSuccess(upstream: UpstreamEndpoint, latencyMs: number): void {
+    upstream.ewma.observe(latencyMs);
+    upstream.outlier.recordSuccess();
+  }
+
+  /** A gateway failure (connect error, timeout, 502/503/504); may eject, within the ejection cap. */
+  recordFailure(upstream: UpstreamEndpoint, reason: string, latencyMs?: number): void {
+    // A failed try still says how long the endpoint made us wait.
+    if (latencyMs !== undefined) upstream.ewma.observe(latencyMs);
+    upstream.recordError(reason);
+    if (!upstream.outlier.recordFailure()) return;
+    const total = this.byId.size;
+    const ejected = this.all().filter((u) => u.outlier.state() === 'ejected').length;
+    const percent = this.options.maxEjectionPercent;
+    // Envoy's rule: at least one endpoint may be ejected whenever ejection is enabled at all.
+    const cap = percent === 0 ? 0 : Math.max(1, Math.floor((total * percent) / 100));
+    if (ejected >= cap) {
+      this.logger.warn({ upstream: upstream.id, ejected, cap }, 'endpoint qualifies for ejection but the ejection cap is reached');
+      return;
+    }
+    const duration = upstream.outlier.eject();
+    upstream.warmUpFrom(this.now() + duration);
+    this.metrics.ejections.inc({ upstream: upstream.id });
+    this.logger.warn({ upstream: upstream.id, durationMs: duration, reason }, 'endpoint ejected');
+    this.refreshStateMetrics();
+  }
+
+  refreshStateMetrics(): void {
+    for (const upstream of this.byId.values()) this.metrics.setEndpointState(upstream.id, upstream.stateName());
+  }
+
+  /** Unsubscribes and closes every pool, waiting for in-flight requests to finish. */
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const upstream of this.byId.values()) this.closePool(upstream);
+    this.byId.clear();
+    await Promise.all([...this.closing]);
+  }
+}
