@@ -1,0 +1,36 @@
+import { parseBalancerConfig } from '../../../services/balancer/index.js';
+import { ConfigError } from '../../../services/shared/index.js';
+
+describe('balancer config', () => {
+  it('when only UPSTREAMS is set, then the documented defaults apply and the result is frozen', () => {
+    const config = parseBalancerConfig({ UPSTREAMS: 'http://127.0.0.1:8081?admin=9091' });
+    expect(config).toMatchObject({
+      port: 8080,
+      adminPort: 9090,
+      picker: 'p2c-ewma',
+      retry: { budgetRatio: 0.2, minConcurrent: 3, maxAttempts: 3 },
+      drainDelayMs: 5_000,
+      limits: { retryBufferBytes: 65_536 },
+    });
+    expect(config.timeouts.upstreamIdleMs).toBeLessThan(72_000);
+    expect(Object.isFrozen(config.timeouts)).toBe(true);
+  });
+
+  it('when several variables are wrong, then one ConfigError lists each of them', () => {
+    let error: unknown;
+    try {
+      parseBalancerConfig({ BALANCER_PICKER: 'consistent-hash', HASH_KEY: 'cookie:x', BALANCER_PORT: '99999', RETRY_BUDGET_RATIO: '2' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['UPSTREAMS', 'HASH_KEY', 'BALANCER_PORT', 'RETRY_BUDGET_RATIO']) expect(problems).toContain(name);
+  });
+
+  it('when consistent hashing on a path segment is asked for, then the key is parsed', () => {
+    const config = parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_PICKER: 'consistent-hash', HASH_KEY: 'path-segment:2' });
+    expect(config.hashKey).toEqual({ kind: 'path-segment', index: 2 });
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', HASH_KEY: 'header:X-User' }).hashKey).toEqual({ kind: 'header', name: 'x-user' });
+  });
+});
