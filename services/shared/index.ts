@@ -21,3 +21,12 @@ export {
 } from './discovery/endpoint.js';
 export { StaticEndpointSource, parseStaticEndpoint } from './discovery/static-source.js';
 export { EndpointListeners } from './discovery/listeners.js';
+export { endpointsFromSlices, sameEndpoints, type SlicePorts } from './discovery/endpoint-slices.js';
+export { KubernetesEndpointSource, type KubernetesSourceOptions } from './discovery/kubernetes-source.js';
+export { DnsEndpointSource, type DnsSourceOptions } from './discovery/dns-source.js';
+export {
+  readDiscoveryConfig,
+  createEndpointSource,
+  DISCOVERY_KINDS,
+  type DiscoveryConfig,
+} from './discovery/discovery-config.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { deepFreeze, EnvReader, LOG_LEVELS, parseStaticEndpoint, type Env, type LogLevel } from '../shared/index.js';
+import { deepFreeze, EnvReader, LOG_LEVELS, readDiscoveryConfig, type DiscoveryConfig, type Env, type LogLevel } from '../shared/index.js';
 
 export interface DatabaseConfig {
   /** Full libpq connection string; when absent the PG* fields are used. */
@@ -40,7 +40,8 @@ export interface WorkerConfig {
   readonly keepAliveTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly idempotencyTtlHours: number;
-  readonly discovery: { readonly kind: 'static'; readonly peers: readonly string[] };
+  /** Where /v1/cluster finds this worker's peers (static PEERS by default). */
+  readonly discovery: DiscoveryConfig;
 }
 
 /** Parses the worker's environment once; throws a ConfigError naming every bad variable. */
@@ -87,15 +88,8 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', 72_000, { min: 1_000, max: 600_000 }),
     requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 600_000 }),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, { min: 1, max: 24 * 365 }),
-    discovery: { kind: 'static', peers: r.list('PEERS') },
+    discovery: readDiscoveryConfig(r, 'PEERS'),
   };
-  for (const peer of config.discovery.peers) {
-    try {
-      parseStaticEndpoint(peer);
-    } catch (err) {
-      r.problem(`PEERS: ${(err as Error).message}`);
-    }
-  }
   if (config.port !== 0 && config.port === config.adminPort) r.problem('ADMIN_PORT: must differ from PORT');
   if (config.drainDelayMs >= config.shutdownTimeoutMs) {
     r.problem('DRAIN_DELAY_MS: must be shorter than SHUTDOWN_TIMEOUT_MS');

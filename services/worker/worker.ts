@@ -6,7 +6,7 @@ import {
   createMetricsRegistry,
   delay,
   listen,
-  StaticEndpointSource,
+  createEndpointSource,
   type EndpointSource,
   type Logger,
   type Readiness,
@@ -54,7 +54,7 @@ export class WorkerService {
       healthIntervalMs: config.database.healthIntervalMs,
       connectTimeoutMs: config.database.connectTimeoutMs,
     });
-    this.peers = new StaticEndpointSource(config.discovery.peers);
+    this.peers = createEndpointSource(config.discovery, logger);
     this.app = buildWorkerApp(config, {
       logger,
       db: this.db,
