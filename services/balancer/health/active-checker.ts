@@ -68,6 +68,7 @@ export class ActiveHealthChecker {
             upstream.activeHealthy = true;
             if (was === false) {
               upstream.warmUpFrom(Date.now());
+              upstream.resetLatency();
               this.logger.info({ upstream: upstream.id }, 'endpoint passes active checks again');
             }
           } else if (!ok && streak.failed >= this.options.unhealthyThreshold && was !== false) {

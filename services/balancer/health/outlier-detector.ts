@@ -37,6 +37,11 @@ export class OutlierDetector {
     return Math.max(0, this.ejectedUntil - this.now());
   }
 
+  /** When the last ejection ends or ended (0 if never ejected). */
+  ejectionEnd(): number {
+    return this.ejectedUntil;
+  }
+
   consecutiveFailures(): number {
     return this.consecutive;
   }

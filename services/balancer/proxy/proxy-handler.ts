@@ -180,6 +180,7 @@ export class ProxyHandler {
       return;
     }
     let upstream: UpstreamEndpoint = pick.upstream;
+    let holdsBudget = false;
     for (let attempt = 1; ; attempt++) {
       tried.add(upstream.id);
       ex.upstreamLabel = upstream.id;
@@ -189,7 +190,8 @@ export class ProxyHandler {
         { method: ex.method, path: ex.path, headers, body, timeoutMs: Math.min(config.timeouts.perTryMs, remaining), clientSignal: ex.clientSignal },
         metrics,
       );
-      if (attempt > 1) budget.release();
+      if (holdsBudget) budget.release();
+      holdsBudget = false;
       let failure: TryFailure;
       if (outcome.kind === 'response') {
         if (!isRetryableStatus(outcome.status)) {
@@ -202,7 +204,11 @@ export class ProxyHandler {
       } else {
         if (outcome.clientAborted) return;
         failure = outcome.failure;
-        table.recordFailure(upstream, `${failure.reason}: ${(outcome.error as Error).message ?? ''}`, failure.kind === 'timeout' ? outcome.latencyMs : undefined);
+        // A timeout cost what it cost; a refused connection is charged as a
+        // connect timeout, so P2C steers away from a dead endpoint before
+        // (or without, when the ejection cap is reached) ejection.
+        const charged = failure.kind === 'timeout' ? outcome.latencyMs : failure.kind === 'connect' ? config.timeouts.connectMs : undefined;
+        table.recordFailure(upstream, `${failure.reason}: ${(outcome.error as Error).message ?? ''}`, charged);
         ex.log.warn({ upstream: upstream.id, attempt, reason: failure.reason }, 'upstream try failed');
       }
       const next = this.nextTry(ex, attempt, failure, hasIdempotencyKey, replayable, tried);
@@ -228,28 +234,43 @@ export class ProxyHandler {
       metrics.retries.inc({ reason: failure.kind === 'status' ? failure.reason : failure.kind });
       const pause = Math.min(backoffMs(attempt, config.retry.backoffBaseMs, config.retry.backoffMaxMs, this.deps.random), Math.max(0, ex.deadlineAt - performance.now()));
       if (pause > 0) await delay(pause, ex.clientSignal);
+      holdsBudget = next.budgeted;
       if (ex.clientSignal.aborted) {
-        budget.release();
+        if (holdsBudget) budget.release();
         return;
       }
-      upstream = next;
+      upstream = next.upstream;
     }
   }
 
-  /** The endpoint for the next try, or undefined when no retry is allowed. Takes a retry-budget slot. */
-  private nextTry(ex: Exchange, attempt: number, failure: TryFailure, hasKey: boolean, replayable: boolean, tried: ReadonlySet<string>): UpstreamEndpoint | undefined {
+  /**
+   * The endpoint for the next try, or undefined when no retry is allowed.
+   * Takes a retry-budget slot, except after a failure that provably never
+   * reached a worker: the budget exists to keep retries from multiplying
+   * the load on struggling workers, and a refused connection put no load on
+   * any (maxAttempts and the deadline still bound those retries).
+   */
+  private nextTry(
+    ex: Exchange,
+    attempt: number,
+    failure: TryFailure,
+    hasKey: boolean,
+    replayable: boolean,
+    tried: ReadonlySet<string>,
+  ): { upstream: UpstreamEndpoint; budgeted: boolean } | undefined {
     const { config, budget, metrics } = this.deps;
     if (attempt >= config.retry.maxAttempts || !replayable || ex.clientSignal.aborted) return undefined;
     if (!isSafeToRetry(ex.method, hasKey, failure)) return undefined;
     if (ex.deadlineAt - performance.now() < 1) return undefined;
     const pick = this.pick(tried, ex.hashKey);
     if (pick.upstream === undefined) return undefined;
+    if (failure.neverSent) return { upstream: pick.upstream, budgeted: false };
     if (!budget.tryAcquire()) {
       metrics.budgetExhausted.inc();
       ex.log.warn({ attempt, active: budget.activeRequests, retrying: budget.inProgress }, 'retry budget exhausted');
       return undefined;
     }
-    return pick.upstream;
+    return { upstream: pick.upstream, budgeted: true };
   }
 
   private pick(tried: ReadonlySet<string>, hashKey: string | undefined): PickResult {

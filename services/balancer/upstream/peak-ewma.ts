@@ -29,6 +29,12 @@ export class PeakEwma {
     this.stamp = t;
   }
 
+  /** Forgets all samples: the endpoint is judged afresh (after an ejection, say). */
+  reset(): void {
+    this.value = undefined;
+    this.stamp = this.now();
+  }
+
   /** The current average in milliseconds, decayed for the time since the last sample; undefined before any sample. */
   get(): number | undefined {
     if (this.value === undefined) return undefined;

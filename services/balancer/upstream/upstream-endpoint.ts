@@ -59,6 +59,7 @@ export class UpstreamEndpoint {
   lastError: string | undefined;
   lastErrorAt: number | undefined;
   private warmFrom: number;
+  private latencyResetAt = 0;
   private readonly now: () => number;
 
   constructor(
@@ -93,8 +94,25 @@ export class UpstreamEndpoint {
     return this.outlier.state() === 'healthy' && this.activeHealthy !== false;
   }
 
+  /**
+   * Peak-EWMA latency for the picker. After an ejection ends, the samples
+   * that led to it (timeouts of a paused process, say) are forgotten: the
+   * ejection already paid for them, and with them the endpoint would look
+   * slow for many decay periods and get no traffic to prove otherwise.
+   * Slow start limits the risk of judging it afresh.
+   */
   latencyMs(): number | undefined {
+    const end = this.outlier.ejectionEnd();
+    if (end > this.latencyResetAt && end <= this.now()) {
+      this.latencyResetAt = end;
+      this.ewma.reset();
+    }
     return this.ewma.get();
+  }
+
+  /** Forgets latency history (the endpoint passes active checks again). */
+  resetLatency(): void {
+    this.ewma.reset();
   }
 
   /** Share of traffic during slow start, in (0, 1]. */
@@ -126,7 +144,7 @@ export class UpstreamEndpoint {
   }
 
   snapshot(): UpstreamSnapshot {
-    const ewma = this.ewma.get();
+    const ewma = this.latencyMs();
     return {
       endpoint: this.id,
       ...(this.endpoint.name !== undefined ? { name: this.endpoint.name } : {}),
