@@ -110,6 +110,11 @@ export class Database {
         await backoff(attempt);
         continue;
       }
+      // pg emits 'error' on a checked-out client whose connection dies between
+      // queries (Postgres killed); without a listener that would crash the
+      // process. The failing query reports the same error to us anyway.
+      const onClientError = (err: Error): void => this.markDown(err);
+      client.on('error', onClientError);
       let sent = false;
       try {
         await client.query('BEGIN');
@@ -117,6 +122,7 @@ export class Database {
         const result = await fn(client);
         await client.query('COMMIT');
         client.release();
+        client.off('error', onClientError);
         return result;
       } catch (err) {
         lastError = err;
@@ -127,6 +133,7 @@ export class Database {
           await client.query('ROLLBACK').catch(() => undefined);
           client.release();
         }
+        client.off('error', onClientError);
         if (isRetryableTransactionError(err)) {
           await backoff(attempt);
           continue;
