@@ -33,7 +33,12 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
       if (jsonDepthExceeds(value, limits.jsonMaxDepth)) {
         throw new WorkerError('WRK_ERR_JSON_TOO_DEEP', `value nests deeper than ${limits.jsonMaxDepth} levels`);
       }
-      const size = Buffer.byteLength(JSON.stringify(value));
+      const serialized = JSON.stringify(value);
+      // Postgres jsonb cannot hold U+0000 in a string; say so instead of failing in the database.
+      if (serialized.includes('\\u0000')) {
+        throw new WorkerError('WRK_ERR_VALIDATION', 'strings in a value cannot contain the NUL character (U+0000)');
+      }
+      const size = Buffer.byteLength(serialized);
       if (size > limits.valueMaxBytes) {
         throw new WorkerError('WRK_ERR_VALUE_TOO_LARGE', `value is ${size} bytes; the limit is ${limits.valueMaxBytes}`);
       }
