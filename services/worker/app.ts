@@ -22,6 +22,8 @@ export interface WorkerAppDeps {
   readonly identity: ClusterIdentity;
   /** True once the worker drains: responses then close their connection. */
   readonly isDraining: () => boolean;
+  /** True once the listener is closing: new requests are refused, unprocessed. */
+  readonly isClosing: () => boolean;
 }
 
 /** A request id we keep from the client: short and from a safe alphabet, so it is harmless in logs. */
@@ -48,7 +50,8 @@ export function buildWorkerApp(config: WorkerConfig, deps: WorkerAppDeps): Fasti
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
+    // Our own hook below answers in the API's error format instead.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: limits.keyMaxLength * 12 },
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
@@ -56,6 +59,16 @@ export function buildWorkerApp(config: WorkerConfig, deps: WorkerAppDeps): Fasti
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (deps.isClosing()) {
+      // A request that arrives on a kept-alive connection after the listener
+      // closed: refuse it before any work, so the client may send it elsewhere.
+      // The header tells the balancer the request was not processed.
+      await reply
+        .code(503)
+        .header('retry-after', '1')
+        .header('x-flotilla-not-processed', '1')
+        .send(errorBody('WRK_ERR_DRAINING', 'this worker is shutting down; the request was not processed'));
+    }
   });
   // While draining, every response ends its keep-alive connection, so clients
   // reconnect elsewhere and the server can close without waiting for idle

@@ -19,7 +19,7 @@ import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createWorkerMetrics } from './metrics.js';
 
-type Phase = 'starting' | 'migrating' | 'serving' | 'draining' | 'stopped';
+type Phase = 'starting' | 'migrating' | 'serving' | 'draining' | 'closing' | 'stopped';
 
 export interface WorkerAddresses {
   readonly port: number;
@@ -61,7 +61,8 @@ export class WorkerService {
       metrics: createWorkerMetrics(registry, pool),
       peers: this.peers,
       identity: { id: config.id, startedAt: new Date().toISOString() },
-      isDraining: () => this.phase === 'draining' || this.phase === 'stopped',
+      isDraining: () => this.phase === 'draining' || this.phase === 'closing' || this.phase === 'stopped',
+      isClosing: () => this.phase === 'closing' || this.phase === 'stopped',
     });
     this.admin = createAdminServer({ registry, logger, readiness: () => this.readiness() });
   }
@@ -124,6 +125,7 @@ export class WorkerService {
     this.logger.info({ drainDelayMs }, 'draining: readiness is now failing');
     await delay(drainDelayMs);
     if (this.cleanupTimer !== undefined) clearInterval(this.cleanupTimer);
+    this.phase = 'closing';
     // fastify waits for in-flight requests and closes idle keep-alive sockets.
     await this.app.close();
     this.db.stopHealthChecks();
