@@ -1,4 +1,5 @@
-import { FlotillaError } from '../shared/index.js';
+// Straight from the module, not the barrel: the barrel loads pino and prom-client, which would add ~1 s to every CLI call.
+import { FlotillaError } from '../shared/errors.js';
 
 /**
  * Coded CLI failures; main.ts prints `flotilla: <message>` and exits with the

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { errorCode } from '../shared/index.js';
+import { errorCode } from '../shared/errors.js';
 import type { CommandSpec, Io } from './command.js';
 import { cluster } from './commands/cluster.js';
 import { counterGet, counterIncr } from './commands/counter.js';

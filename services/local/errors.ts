@@ -1,4 +1,5 @@
-import { FlotillaError } from '../shared/index.js';
+// Straight from the module, not the barrel: the barrel loads pino and prom-client, which would add ~1 s to every CLI call.
+import { FlotillaError } from '../shared/errors.js';
 
 /**
  * Every failure of the local run has a stable code; main.ts maps them to exit

@@ -1,6 +1,6 @@
+// What other services (the CLI) may use: the state file a local run publishes.
+// Kept free of the supervisor's imports (pg, Postgres binaries) so the CLI starts fast.
 export { LocalError, type LocalErrorCode } from './errors.js';
-export { parseLocalCommand, localUsage, LOCAL_SETTINGS, type LocalConfig, type LocalCommand } from './config.js';
-export { LocalSupervisor, DATABASE_NAME, type SupervisorDeps } from './supervisor.js';
 export {
   readStateFile,
   stateFilePath,
