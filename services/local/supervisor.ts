@@ -48,6 +48,8 @@ export class LocalSupervisor {
   private readonly workers: Replica[] = [];
   private status: LocalRunState['status'] = 'starting';
   private stopping: Promise<void> | undefined;
+  /** Set once this supervisor wrote the state file; a run refused at start must not delete another run's file. */
+  private ownsStateFile = false;
   private readonly startedAt = new Date().toISOString();
   readonly stateFile: string;
 
@@ -173,7 +175,7 @@ export class LocalSupervisor {
     if (existsSync(this.stateFile)) this.writeState();
     await Promise.all([this.balancer, ...this.workers].map((part) => part?.stop()));
     await this.postgres?.stop();
-    removeStateFile(this.stateFile);
+    if (this.ownsStateFile) removeStateFile(this.stateFile);
   }
 
   private async startPart(part: Replica): Promise<void> {
@@ -211,9 +213,10 @@ export class LocalSupervisor {
   }
 
   private writeState(): void {
-    // After a clean stop the file is gone; a late exit event must not bring it back.
-    if (this.status === 'stopping' && !existsSync(this.stateFile)) return;
+    // Before start-up claimed the file it may be another run's; after a clean stop it is gone and must stay gone.
+    if (this.status === 'stopping' && (!this.ownsStateFile || !existsSync(this.stateFile))) return;
     writeStateFile(this.stateFile, this.state());
+    this.ownsStateFile = true;
   }
 
   private logFile(name: string): string {

@@ -81,6 +81,29 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   });
 }
 
+/** Runs the supervisor to completion (for start-up failures), with a hard time limit. */
+export function runSupervisor(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'dist/services/local/main.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`supervisor did not exit:\n${stdout}\n${stderr}`));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
 /**
  * The real `npm start` supervisor (`node dist/services/local/main.js`) on
  * free ports with a temporary data folder. stop() sends SIGINT (Ctrl-C);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { isAlive, LocalRun, runCli, waitFor, type RunState } from '../../helpers/local-run.js';
+import { isAlive, LocalRun, runCli, runSupervisor, waitFor, type RunState } from '../../helpers/local-run.js';
 
 /**
  * The whole system as `npm start` runs it (real supervisor, embedded
@@ -108,6 +108,15 @@ describe('local run driven by the CLI', () => {
     expect(report.check.ackedWrites).toBeGreaterThan(0);
     expect(report.check.ackedIncrements).toBeGreaterThan(0);
   }, 150_000);
+
+  it('when a second supervisor starts on the same data folder, then it refuses and leaves the running one and its state file alone', async () => {
+    const before = run.state() as RunState;
+    const second = await runSupervisor([`--data-dir=${run.dataDir}`, '--port=1', '--admin-port=2']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('LOCAL_ERR_ALREADY_RUNNING');
+    expect(run.state()).toEqual(before);
+    expect(run.running).toBe(true);
+  }, 60_000);
 
   it('when the supervisor gets SIGINT (Ctrl-C), then it exits 0 and no process of the run is left', async () => {
     const state = run.state() as RunState;
