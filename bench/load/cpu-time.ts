@@ -1,0 +1,45 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** Linux reports utime/stime in USER_HZ ticks, 100 on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system) used so far by every live process in a process
+ * group. Dividing requests by the CPU a proxy burned gives requests per
+ * CPU-second, which tells more than raw rps on a machine shared with other
+ * work: noise lowers rps, but costs each request about the same CPU.
+ */
+export function groupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    const fields = parseStat(stat);
+    if (fields?.pgrp === pgid) ticks += fields.utime + fields.stime;
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
+export function parseStat(stat: string): { pgrp: number; utime: number; stime: number } | undefined {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  // After ")": state(3) ppid(4) pgrp(5) … utime(14) stime(15); index 0 here is field 3.
+  const rest = stat.slice(close + 2).split(' ');
+  const pgrp = Number(rest[2]);
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (![pgrp, utime, stime].every(Number.isFinite)) return undefined;
+  return { pgrp, utime, stime };
+}
+
+/** The 1-minute load average, recorded with each run as a noise indicator. */
+export function loadAverage(): number {
+  const first = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  return Number(first);
+}

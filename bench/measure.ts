@@ -1,0 +1,52 @@
+import type { BenchOptions } from './options.js';
+import type { Peer } from './peers/peer.js';
+import type { RunRow } from './results.js';
+import { groupCpuSeconds, loadAverage } from './load/cpu-time.js';
+import { runWrk, wrkArgs, type WrkRun } from './load/wrk.js';
+import type { RequestShape } from './load/wrk-script.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly shape: RequestShape;
+}
+
+export const SMALL_GET: Scenario = { name: 'small GET keep-alive', shape: { method: 'GET', path: '/small' } };
+export const LARGE_GET: Scenario = { name: '64 KiB GET', shape: { method: 'GET', path: '/64k' } };
+export const POST_4K: Scenario = { name: 'POST 4 KiB echo', shape: { method: 'POST', path: '/echo', bodyBytes: 4_096 } };
+
+export interface MeasureContext {
+  readonly options: BenchOptions;
+  readonly scriptDir: string;
+  /** Every command line run, for RESULTS.md. */
+  readonly commands: string[];
+  readonly log: (line: string) => void;
+}
+
+/** Load on a freshly started peer, discarded: every peer gets the same, whether it needs it (a JIT) or not. */
+export async function warmUpPeer(ctx: MeasureContext, peer: Peer, scenario: Scenario = SMALL_GET): Promise<void> {
+  await runWrk({ url: peer.url, shape: scenario.shape, connections: ctx.options.connections, threads: ctx.options.threads, scriptDir: ctx.scriptDir, durationS: ctx.options.peerWarmupS });
+}
+
+/** Warm-up (discarded), then the measured wrk run, with the peer's CPU time around it. */
+export async function measure(ctx: MeasureContext, peer: Peer, scenario: Scenario, scenarioName = scenario.name): Promise<RunRow> {
+  const base = { url: peer.url, shape: scenario.shape, connections: ctx.options.connections, threads: ctx.options.threads, scriptDir: ctx.scriptDir };
+  await runWrk({ ...base, durationS: ctx.options.warmupS });
+  const run: WrkRun = { ...base, durationS: ctx.options.durationS };
+  const load = loadAverage();
+  const cpuBefore = groupCpuSeconds(peer.child.pid);
+  const result = await runWrk(run);
+  const cpuSeconds = groupCpuSeconds(peer.child.pid) - cpuBefore;
+  ctx.commands.push(`wrk ${wrkArgs(run, `<${scenario.shape.method} ${scenario.shape.path} script>`).join(' ')}   # ${scenarioName}, ${peer.label}`);
+  ctx.log(
+    `${scenarioName.padEnd(28)} ${peer.label.padEnd(34)} ${result.rps.toFixed(0).padStart(7)} rps  p50 ${result.latencyMs.p50.toFixed(2)}  p99 ${result.latencyMs.p99.toFixed(2)}  p99.9 ${result.latencyMs.p999.toFixed(2)} ms  errors ${result.errors.total}  cpu ${cpuSeconds.toFixed(1)}s`,
+  );
+  return {
+    scenario: scenarioName,
+    target: peer.id,
+    label: peer.label,
+    result,
+    cpuSeconds,
+    requestsPerCpuSecond: cpuSeconds > 0 ? result.requests / cpuSeconds : 0,
+    loadAverage: load,
+  };
+}

@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Load once on each peer right after it starts: V8 needs seconds to optimise the balancer's hot path. */
+  readonly peerWarmupS: number;
+  /** Load before each measured run, discarded. */
+  readonly warmupS: number;
+  readonly durationS: number;
+  readonly connections: number;
+  readonly threads: number;
+  readonly failoverS: number;
+  readonly failoverConcurrency: number;
+  readonly profileS: number;
+  /** Scenario groups to run: proxy, slow, failover, workers, profile. */
+  readonly groups: ReadonlySet<string>;
+  readonly outDir: string;
+}
+
+export const GROUPS = ['proxy', 'slow', 'failover', 'workers', 'profile'] as const;
+
+export class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+  readonly code = 'BENCH_ERR_USAGE';
+}
+
+/**
+ * `node dist/bench/run.js [--quick] [--only proxy,slow,…] [--duration S] [--connections N] [--out DIR]`.
+ * Full: about 7 minutes on 2 cores; --quick: about a minute and a half, a smoke run whose
+ * figures are too short to quote.
+ */
+export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const number = (raw: string | undefined, fallback: number, name: string): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`--${name} must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  // --quick leaves out the Postgres scenario (half a minute of set-up alone) unless asked for by --only.
+  const defaults = quick ? GROUPS.filter((g) => g !== 'workers') : GROUPS;
+  const groups = new Set<string>(values.only === undefined ? defaults : values.only.split(',').map((g) => g.trim()));
+  const unknown = [...groups].filter((g) => !(GROUPS as readonly string[]).includes(g));
+  if (unknown.length > 0) throw new BenchUsageError(`--only: unknown group(s) ${unknown.join(', ')}; known: ${GROUPS.join(', ')}`);
+  return Object.freeze({
+    quick,
+    peerWarmupS: quick ? 2 : 5,
+    warmupS: quick ? 1 : 2,
+    durationS: number(values.duration, quick ? 2 : 8, 'duration'),
+    connections: number(values.connections, 50, 'connections'),
+    // One wrk thread: on 2 cores a second one only takes CPU from the proxy under test.
+    threads: 1,
+    failoverS: quick ? 3 : 8,
+    failoverConcurrency: 32,
+    profileS: quick ? 4 : 10,
+    groups,
+    outDir: values.out ?? defaultOutDir,
+  });
+}

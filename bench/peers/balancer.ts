@@ -1,0 +1,50 @@
+import { fileURLToPath } from 'node:url';
+import type { ChildProcesses } from '../child-processes.js';
+import { freePort } from '../../tests/helpers/free-port.js';
+import type { Upstream } from '../upstreams.js';
+import { waitForChild } from '../wait-http.js';
+import type { Peer } from './peer.js';
+
+export type BalancerPicker = 'p2c-ewma' | 'round-robin' | 'least-request';
+
+const MAIN = fileURLToPath(new URL('../../services/balancer/main.js', import.meta.url));
+
+export interface BalancerStartOptions {
+  readonly picker?: BalancerPicker;
+  /** Extra node flags, e.g. --cpu-prof for the profiling run. */
+  readonly nodeArgs?: readonly string[];
+  readonly id?: string;
+  /** Path that must answer 200 through the balancer before it counts as up. */
+  readonly readyPath?: string;
+}
+
+/**
+ * Our balancer as shipped (one process; BALANCER_WORKERS does not exist yet),
+ * configured only through its environment. LOG_LEVEL=warn because nginx and
+ * HAProxy run without access logs too; with warn the "listening" line is not
+ * printed, so readiness is polled on the data port instead.
+ */
+export async function startBalancer(children: ChildProcesses, upstreams: readonly Upstream[], options: BalancerStartOptions = {}): Promise<Peer> {
+  const picker = options.picker ?? 'p2c-ewma';
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const child = children.start(`balancer ${picker}`, process.execPath, [...(options.nodeArgs ?? []), MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      BALANCER_HOST: '127.0.0.1',
+      BALANCER_PORT: String(port),
+      BALANCER_ADMIN_PORT: String(adminPort),
+      UPSTREAMS: upstreams.map((u) => u.url).join(','),
+      BALANCER_PICKER: picker,
+      LOG_LEVEL: 'warn',
+      DRAIN_DELAY_MS: '0',
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForChild(child, `${url}${options.readyPath ?? '/small'}`);
+  return { id: options.id ?? (picker === 'p2c-ewma' ? 'balancer' : `balancer-${picker}`), label: `balancer 1 process, ${picker}`, url, child };
+}
+
+/** The upstream itself, no proxy: the ceiling every proxy is measured against. */
+export function directPeer(upstream: Upstream): Peer {
+  return { id: 'direct', label: `direct to ${upstream.name}`, url: upstream.url, child: upstream.child };
+}

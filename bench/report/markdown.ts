@@ -1,0 +1,99 @@
+import type { BenchResults, FailoverRow, ProfileEntry, RunRow } from '../results.js';
+
+/** Fixed-precision numbers that stay readable across 0.1 ms and 30 000 rps. */
+export function fmt(value: number, digits?: number): string {
+  if (!Number.isFinite(value)) return '–';
+  const d = digits ?? (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2);
+  return value.toFixed(d);
+}
+
+/** "0.85×" — a ratio of this row to a reference; "–" when the reference is missing or zero. */
+export function ratio(value: number, reference: number | undefined): string {
+  if (reference === undefined || reference === 0 || !Number.isFinite(value)) return '–';
+  return `${(value / reference).toFixed(2)}×`;
+}
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * One row per target and scenario. Ratios compare each row with nginx's and
+ * HAProxy's default rows of the same scenario: for the balancer rows they are
+ * the balancer/nginx and balancer/HAProxy figures the targets are about.
+ */
+export function runsTable(runs: readonly RunRow[]): string {
+  const header = ['scenario', 'target', 'rps', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'req/CPU-s', 'rps ÷ nginx', 'rps ÷ HAProxy', 'p99 ÷ nginx', 'p99 ÷ HAProxy', 'load avg'];
+  const rows = runs.map((run) => {
+    const nginx = runs.find((r) => r.scenario === run.scenario && r.target === 'nginx');
+    const haproxy = runs.find((r) => r.scenario === run.scenario && r.target === 'haproxy');
+    const { result } = run;
+    return [
+      run.scenario,
+      run.label,
+      fmt(result.rps, 0),
+      fmt(result.latencyMs.p50),
+      fmt(result.latencyMs.p99),
+      fmt(result.latencyMs.p999),
+      String(result.errors.total),
+      fmt(run.requestsPerCpuSecond, 0),
+      ratio(result.rps, nginx?.result.rps),
+      ratio(result.rps, haproxy?.result.rps),
+      ratio(result.latencyMs.p99, nginx?.result.latencyMs.p99),
+      ratio(result.latencyMs.p99, haproxy?.result.latencyMs.p99),
+      fmt(run.loadAverage, 1),
+    ];
+  });
+  return table(header, rows);
+}
+
+export function failoverTable(rows: readonly FailoverRow[]): string {
+  const header = ['target', 'requests', 'rps', 'client errors', 'error kinds', 'last error after kill ms', 'slowest request around kill ms', 'p99 ms'];
+  return table(
+    header,
+    rows.map(({ label, summary: s }) => [
+      label,
+      String(s.requests),
+      fmt(s.rps, 0),
+      String(s.errors),
+      Object.entries(s.errorKinds).map(([k, n]) => `${k}: ${n}`).join(', ') || '–',
+      s.lastErrorAfterKillMs === null ? '–' : fmt(s.lastErrorAfterKillMs, 0),
+      fmt(s.maxLatencyAroundKillMs, 0),
+      fmt(s.p99Ms),
+    ]),
+  );
+}
+
+export function profileTable(top: readonly ProfileEntry[]): string {
+  return table(
+    ['self %', 'self ms', 'function', 'where'],
+    top.map((e) => [fmt(e.selfPercent, 1), fmt(e.selfMs, 0), `\`${e.functionName}\``, e.location]),
+  );
+}
+
+export function resultsMarkdown(results: BenchResults): string {
+  const parts = [
+    `# Bench results (${results.date})`,
+    '',
+    `Machine: ${Object.entries(results.machine).map(([k, v]) => `${k} ${v}`).join('; ')}`,
+    '',
+    `Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`,
+    '',
+    `Settings: ${Object.entries(results.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    '',
+    '## Throughput and latency (wrk)',
+    '',
+    runsTable(results.runs),
+    '',
+  ];
+  if (results.failover.length > 0) parts.push('## Failover (SIGKILL of one upstream mid-run)', '', failoverTable(results.failover), '');
+  if (results.profile) {
+    parts.push(`## Balancer CPU profile, small GET (${fmt(results.profile.totalMs, 0)} ms sampled)`, '');
+    parts.push(table(['category', 'self %'], Object.entries(results.profile.byCategory).map(([k, v]) => [k, fmt(v, 1)])), '');
+    parts.push(profileTable(results.profile.top), '');
+  }
+  if (results.notes.length > 0) parts.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
+  parts.push('## Commands', '', '```', ...results.commands, '```', '');
+  return parts.join('\n');
+}

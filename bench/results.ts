@@ -1,0 +1,43 @@
+import type { FailoverSummary } from './load/failover-summary.js';
+import type { LoadResult } from './load/wrk-parse.js';
+
+/** One wrk measurement of one target in one scenario. */
+export interface RunRow {
+  readonly scenario: string;
+  readonly target: string;
+  readonly label: string;
+  readonly result: LoadResult;
+  /** CPU seconds the target's process group used during the measured run. */
+  readonly cpuSeconds: number;
+  /** Requests per CPU-second of the target: less sensitive than rps to other load on the machine. */
+  readonly requestsPerCpuSecond: number;
+  /** 1-minute load average when the run started (noise indicator). */
+  readonly loadAverage: number;
+}
+
+export interface FailoverRow {
+  readonly target: string;
+  readonly label: string;
+  readonly killedUpstream: string;
+  readonly killAtMs: number;
+  readonly summary: FailoverSummary;
+}
+
+export interface ProfileEntry {
+  readonly functionName: string;
+  readonly location: string;
+  readonly selfMs: number;
+  readonly selfPercent: number;
+}
+
+export interface BenchResults {
+  readonly date: string;
+  readonly machine: Readonly<Record<string, string>>;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  readonly commands: readonly string[];
+  readonly runs: readonly RunRow[];
+  readonly failover: readonly FailoverRow[];
+  readonly profile?: { readonly totalMs: number; readonly top: readonly ProfileEntry[]; readonly byCategory: Readonly<Record<string, number>> };
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,121 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChildProcesses } from './child-processes.js';
+import { WRK_BIN } from './load/wrk.js';
+import { BenchUsageError, parseBenchArgs } from './options.js';
+import { HAPROXY_BIN } from './peers/haproxy.js';
+import { NGINX_BIN } from './peers/nginx.js';
+import { chartSvg } from './report/chart-svg.js';
+import { machineInfo, versions } from './report/machine-info.js';
+import { resultsMarkdown } from './report/markdown.js';
+import { svgToPng } from './report/png.js';
+import type { BenchResults } from './results.js';
+import type { ScenarioContext } from './scenarios/context.js';
+import { runFailover } from './scenarios/failover.js';
+import { runProfile } from './scenarios/profile-balancer.js';
+import { runProxyScenarios } from './scenarios/proxy-scenarios.js';
+import { runRealWorkers } from './scenarios/real-workers.js';
+import { runSlowUpstream } from './scenarios/slow-upstream.js';
+import type { ProfileSummary } from './profile/cpuprofile-summary.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const APT_HINT = 'apt-get install -y nginx-light haproxy wrk librsvg2-bin   (Debian 12: nginx 1.22, HAProxy 2.6, wrk 4.1)';
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+function checkTools(): void {
+  const missing = [NGINX_BIN, HAPROXY_BIN, WRK_BIN].filter((bin) => !existsSync(bin));
+  if (missing.length > 0) throw new BenchUsageError(`missing ${missing.join(', ')}; install with: ${APT_HINT}`);
+  if (!existsSync(join(REPO_ROOT, 'dist/services/balancer/main.js'))) throw new BenchUsageError('dist/services/balancer/main.js missing: run npm run build first');
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchArgs(process.argv.slice(2), join(REPO_ROOT, 'bench/out'));
+  checkTools();
+  mkdirSync(options.outDir, { recursive: true });
+  const children = new ChildProcesses();
+  const tmp = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
+  const scriptDir = join(tmp, 'wrk');
+  mkdirSync(scriptDir);
+  const ctx: ScenarioContext = { options, scriptDir, commands: [], log, children, tmp, runs: [], failover: [], notes: [], configFiles: [] };
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping every process the bench started`);
+    void children.stopAll().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = Date.now();
+  let profile: ProfileSummary | undefined;
+  log(`bench: ${[...options.groups].join(', ')}; ${options.durationS}s runs after ${options.warmupS}s warm-up, ${options.connections} connections; temp ${tmp}`);
+  try {
+    const groups: [string, () => Promise<unknown>][] = [
+      ['proxy', () => runProxyScenarios(ctx)],
+      ['slow', () => runSlowUpstream(ctx)],
+      ['failover', () => runFailover(ctx)],
+      ['workers', () => runRealWorkers(ctx)],
+      ['profile', async () => (profile = await runProfile(ctx))],
+    ];
+    for (const [name, run] of groups) {
+      if (!options.groups.has(name)) continue;
+      try {
+        await run();
+      } catch (err) {
+        // One broken group (say, Postgres would not start) should not throw away the others' figures.
+        const message = err instanceof Error ? err.message : String(err);
+        log(`group ${name} failed: ${message}`);
+        ctx.notes.push(`Group "${name}" failed: ${message.split('\n')[0]}`);
+      }
+    }
+  } finally {
+    await children.stopAll();
+    children.dispose();
+  }
+  const configDir = join(options.outDir, 'configs');
+  rmSync(configDir, { recursive: true, force: true });
+  mkdirSync(configDir, { recursive: true });
+  for (const file of ctx.configFiles) copyFileSync(file, join(configDir, `${basename(dirname(file))}-${basename(file)}`));
+  rmSync(tmp, { recursive: true, force: true });
+
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    versions: versions({ nginx: NGINX_BIN, haproxy: HAPROXY_BIN, wrk: WRK_BIN }),
+    settings: {
+      quick: options.quick,
+      warmupS: options.warmupS,
+      durationS: options.durationS,
+      connections: options.connections,
+      wrkThreads: options.threads,
+      failoverS: options.failoverS,
+      failoverConcurrency: options.failoverConcurrency,
+      wallClockS: Math.round((Date.now() - started) / 1_000),
+    },
+    commands: [`node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), ...ctx.commands],
+    runs: ctx.runs,
+    failover: ctx.failover,
+    ...(profile !== undefined ? { profile } : {}),
+    notes: ctx.notes,
+  };
+  writeFileSync(join(options.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(options.outDir, 'results.md'), resultsMarkdown(results));
+  if (ctx.runs.length > 0) {
+    const svg = join(options.outDir, 'chart.svg');
+    writeFileSync(svg, chartSvg(ctx.runs, `Flotilla balancer vs nginx vs HAProxy — ${results.date.slice(0, 16)}Z, ${results.machine.nproc} cores`));
+    const png = await svgToPng(svg, join(options.outDir, 'chart.png'));
+    if (!png) log('rsvg-convert not found (apt-get install -y librsvg2-bin): chart left as chart.svg only');
+  }
+  log(`done in ${results.settings.wallClockS}s; wrote ${options.outDir}/results.{json,md} and chart`);
+  if (ctx.notes.some((n) => n.startsWith('Group'))) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(err instanceof BenchUsageError ? 2 : 1);
+});

@@ -1,0 +1,56 @@
+import { runFixedLoad } from '../load/fixed-concurrency.js';
+import { summarizeFailover } from '../load/failover-summary.js';
+import { startBalancer } from '../peers/balancer.js';
+import { startHaproxy } from '../peers/haproxy.js';
+import { startNginx } from '../peers/nginx.js';
+import type { Peer } from '../peers/peer.js';
+import { startUpstreams, stopUpstreams, type Upstream } from '../upstreams.js';
+import type { ScenarioContext } from './context.js';
+
+type StartPeer = (ctx: ScenarioContext, upstreams: readonly Upstream[]) => Promise<Peer>;
+
+const PEERS: readonly StartPeer[] = [
+  (ctx, u) => startNginx(ctx.children, ctx.tmp, u),
+  (ctx, u) => startHaproxy(ctx.children, ctx.tmp, u),
+  (ctx, u) => startBalancer(ctx.children, u),
+];
+
+/**
+ * SIGKILL of one of three upstreams a third of the way into a fixed-
+ * concurrency GET load, for each proxy with fresh upstreams. The client
+ * records every request, so the table can say how many failed and how long
+ * after the kill the last one did.
+ */
+export async function runFailover(ctx: ScenarioContext): Promise<void> {
+  const durationMs = ctx.options.failoverS * 1_000;
+  const killAtMs = Math.round(durationMs / 3);
+  for (const start of PEERS) {
+    const upstreams = await startUpstreams(ctx.children, [0, 0, 0], 'f');
+    let peer: Peer | undefined;
+    try {
+      peer = await start(ctx, upstreams);
+      const victim = upstreams[1];
+      if (victim === undefined) throw new Error('no upstream to kill');
+      // Warm-up: every pooled connection open before the kill, as in steady state.
+      await runFixedLoad({ url: `${peer.url}/small`, concurrency: ctx.options.failoverConcurrency, durationMs: ctx.options.peerWarmupS * 1_000 });
+      const { records, atMs } = await runFixedLoad({
+        url: `${peer.url}/small`,
+        concurrency: ctx.options.failoverConcurrency,
+        durationMs,
+        atMs: killAtMs,
+        at: () => ctx.children.crash(victim.child),
+      });
+      const summary = summarizeFailover(records, atMs ?? killAtMs, durationMs);
+      ctx.failover.push({ target: peer.id, label: peer.label, killedUpstream: victim.name, killAtMs: atMs ?? killAtMs, summary });
+      ctx.log(
+        `failover ${peer.label.padEnd(34)} ${summary.requests} requests, ${summary.errors} errors ${JSON.stringify(summary.errorKinds)}, last error ${summary.lastErrorAfterKillMs ?? '–'} ms after kill, slowest ${summary.maxLatencyAroundKillMs.toFixed(0)} ms`,
+      );
+    } finally {
+      if (peer) await ctx.children.stop(peer.child);
+      await stopUpstreams(ctx.children, upstreams);
+    }
+  }
+  ctx.commands.push(
+    `failover: node http load, ${ctx.options.failoverConcurrency} concurrent keep-alive GET /small for ${ctx.options.failoverS}s, SIGKILL of upstream 2 of 3 at ${killAtMs} ms (bench/scenarios/failover.ts)`,
+  );
+}

@@ -1,0 +1,47 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { measure, SMALL_GET, warmUpPeer } from '../measure.js';
+import { startBalancer } from '../peers/balancer.js';
+import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from '../profile/cpuprofile-summary.js';
+import { startUpstreams, stopUpstreams } from '../upstreams.js';
+import type { ScenarioContext } from './context.js';
+
+/**
+ * The balancer once more under small-GET load, with V8's sampling profiler
+ * on. The profile is written when the process exits normally, so the
+ * balancer is stopped with SIGTERM and given time to drain. The .cpuprofile
+ * stays in bench/out/profile/ for Chrome DevTools or speedscope.
+ */
+export async function runProfile(ctx: ScenarioContext): Promise<ProfileSummary | undefined> {
+  const dir = join(ctx.options.outDir, 'profile');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const upstreams = await startUpstreams(ctx.children, [0, 0, 0], 'p');
+  // Samples before the load starts are start-up, not the hot path.
+  const spawnedAt = Date.now();
+  let loadStartMs = 0;
+  try {
+    const peer = await startBalancer(ctx.children, upstreams, {
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=balancer.cpuprofile'],
+      id: 'balancer-profiled',
+    });
+    await warmUpPeer(ctx, peer);
+    loadStartMs = Date.now() - spawnedAt;
+    try {
+      const profiled = { ...ctx, options: { ...ctx.options, durationS: ctx.options.profileS } };
+      // Not added to the table: the profiler itself costs throughput.
+      await measure(profiled, peer, SMALL_GET, 'small GET (profiled)');
+    } finally {
+      await ctx.children.stop(peer.child, 15_000);
+    }
+  } finally {
+    await stopUpstreams(ctx.children, upstreams);
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) {
+    ctx.notes.push('The profiling run wrote no .cpuprofile (the balancer did not exit normally).');
+    return undefined;
+  }
+  ctx.commands.push(`node --cpu-prof --cpu-prof-dir=bench/out/profile dist/services/balancer/main.js   # under small-GET wrk load, ${ctx.options.profileS}s`);
+  return summarizeCpuProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 30, loadStartMs);
+}
