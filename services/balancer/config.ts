@@ -1,4 +1,4 @@
-import { EnvReader, LOG_LEVELS, deepFreeze, type Env, type LogLevel } from '../shared/index.js';
+import { EnvReader, LOG_LEVELS, deepFreeze, readDiscoveryConfig, type DiscoveryConfig, type Env, type LogLevel } from '../shared/index.js';
 
 export const PICKERS = ['p2c-ewma', 'round-robin', 'least-request', 'consistent-hash'] as const;
 export type PickerName = (typeof PICKERS)[number];
@@ -10,8 +10,8 @@ export interface BalancerConfig {
   readonly port: number;
   readonly adminPort: number;
   readonly logLevel: LogLevel;
-  readonly discovery: 'static';
-  readonly upstreams: readonly string[];
+  /** Where endpoints come from: static (UPSTREAMS), kubernetes (EndpointSlices) or dns; see services/shared/discovery. */
+  readonly discovery: DiscoveryConfig;
   readonly picker: PickerName;
   readonly hashKey?: HashKey;
   readonly timeouts: {
@@ -84,9 +84,8 @@ export function parseBalancerConfig(env: Env): Readonly<BalancerConfig> {
   if (picker === 'consistent-hash' && hashKey === undefined) {
     r.problem('HASH_KEY: required when BALANCER_PICKER=consistent-hash (header:<name> or path-segment:<n>)');
   }
-  const discovery = r.oneOf('DISCOVERY', ['static'] as const, 'static');
-  const upstreams = r.list('UPSTREAMS');
-  if (discovery === 'static' && upstreams.length === 0) {
+  const discovery = readDiscoveryConfig(r, 'UPSTREAMS');
+  if (discovery.kind === 'static' && discovery.entries.length === 0) {
     r.problem('UPSTREAMS: required with DISCOVERY=static (comma-separated http://host:port[?admin=PORT])');
   }
   const maxBodyBytes = r.int('MAX_BODY_BYTES', 10_485_760, { min: 1 });
@@ -97,7 +96,6 @@ export function parseBalancerConfig(env: Env): Readonly<BalancerConfig> {
     adminPort: r.port('BALANCER_ADMIN_PORT', 9090),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     discovery,
-    upstreams,
     picker,
     ...(hashKey !== undefined ? { hashKey } : {}),
     timeouts: {

@@ -1,4 +1,4 @@
-import { ConfigError, StaticEndpointSource, createLogger, installShutdown } from '../shared/index.js';
+import { ConfigError, createEndpointSource, createLogger, installShutdown } from '../shared/index.js';
 import { buildBalancer } from './balancer.js';
 import { parseBalancerConfig } from './config.js';
 
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger('balancer', config.logLevel);
-  const source = new StaticEndpointSource(config.upstreams);
+  const source = createEndpointSource(config.discovery, logger);
   const balancer = buildBalancer(config, { source, logger });
   installShutdown({ logger, timeoutMs: config.shutdownTimeoutMs, onSignal: () => balancer.shutdown() });
   await balancer.start();

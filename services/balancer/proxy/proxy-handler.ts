@@ -52,6 +52,16 @@ const FAILURE_ANSWER: Record<TryFailure['kind'], BalancerErrorCode> = {
   status: 'LB_ERR_UPSTREAM_FAILED',
 };
 
+/** A BalancerError raised by our own body stream, possibly wrapped by undici. */
+function balancerErrorIn(err: unknown): BalancerError | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 3 && current instanceof Error; depth++) {
+    if (current instanceof BalancerError) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /**
  * The data plane: admission (overall concurrency limit), body preparation,
  * the try/retry loop over picked endpoints, and response streaming.
@@ -203,6 +213,14 @@ export class ProxyHandler {
         table.recordFailure(upstream, failure.reason, outcome.latencyMs);
       } else {
         if (outcome.clientAborted) return;
+        const clientFault = balancerErrorIn(outcome.error);
+        if (clientFault !== undefined) {
+          // The client's own body broke the try (over the size limit while
+          // streaming): its fault, not the endpoint's.
+          metrics.clientErrors.inc({ code: clientFault.code });
+          sendError(ex.res, { code: clientFault.code, requestId: ex.requestId, close: true });
+          return;
+        }
         failure = outcome.failure;
         // A timeout cost what it cost; a refused connection is charged as a
         // connect timeout, so P2C steers away from a dead endpoint before

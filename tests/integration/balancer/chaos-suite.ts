@@ -75,7 +75,7 @@ export function describeChaos(title: string, target: ChaosTarget): void {
 
     beforeAll(async () => {
       launch = await target.launcher();
-    });
+    }, 120_000);
     afterAll(async () => {
       await target.teardown?.();
     });
@@ -85,7 +85,7 @@ export function describeChaos(title: string, target: ChaosTarget): void {
         upstreams.map((u) => u.entry),
         CHAOS_BALANCER_ENV,
       );
-    });
+    }, 60_000);
     afterEach(async () => {
       await balancer?.process.stop();
       await Promise.all(upstreams.map((u) => u.stop()));

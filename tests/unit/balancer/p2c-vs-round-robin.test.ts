@@ -23,7 +23,7 @@ async function runThrough(picker: string, ports: number[], requests: number, con
     BALANCER_PICKER: picker,
     DRAIN_DELAY_MS: '0',
   });
-  const balancer: Balancer = buildBalancer(config, { source: new StaticEndpointSource(config.upstreams), logger: createLogger('test', 'silent') });
+  const balancer: Balancer = buildBalancer(config, { source: new StaticEndpointSource(config.discovery.kind === 'static' ? config.discovery.entries : []), logger: createLogger('test', 'silent') });
   const { port } = await balancer.start();
   const client = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency });
   try {
