@@ -136,7 +136,7 @@ export class LocalPostgres {
 
   /** Readiness: a real login and query, not just an open port. */
   async probe(): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 1_000 });
+    const client = new pg.Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 1_000, query_timeout: 2_000 });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -150,7 +150,7 @@ export class LocalPostgres {
   }
 
   async ensureDatabase(name: string): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 5_000, query_timeout: 30_000 });
     client.on('error', () => undefined);
     await client.connect();
     try {
