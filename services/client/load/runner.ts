@@ -150,7 +150,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<{ r
 
     let check: CheckReport | null = null;
     if (ledger !== undefined) {
-      const verified = await verifyLedger({ client, ledger, runId: options.runId, parallel: 16, attempts: 8, sleep: deps.sleep });
+      const verified = await verifyLedger({ client, ledger, runId: options.runId, parallel: 16, attempts: 12, sleep: deps.sleep });
       const counts = ledger.counts;
       check = {
         passed: ledger.passed,

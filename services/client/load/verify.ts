@@ -12,11 +12,15 @@ export interface VerifyOptions {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-/** GET with a few tries: the read-back must not confuse "the system is still recovering" with "the data is gone". */
+/**
+ * GET with tries spread over ~30 s: right after chaos stops, workers may still
+ * be restarting, and the read-back must not confuse "still recovering" with
+ * "the data is gone".
+ */
 async function readWithRetries(options: VerifyOptions, path: string, accept: readonly number[]): Promise<HttpResponse | string> {
   let last = 'no attempt';
   for (let i = 0; i < options.attempts; i += 1) {
-    if (i > 0) await options.sleep(Math.min(2_000, 200 * 2 ** i));
+    if (i > 0) await options.sleep(Math.min(3_000, 200 * 2 ** i));
     try {
       const response = await options.client.request('GET', path);
       if (accept.includes(response.status)) return response;
