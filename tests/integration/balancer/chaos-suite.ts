@@ -50,6 +50,13 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** With BALANCER_TEST_REPORT=1, prints what each scenario measured (for benchmarks and reports). */
+function report(scenario: string, result: LoadResult): void {
+  if (process.env.BALANCER_TEST_REPORT !== '1') return;
+  const line = { scenario, requests: result.total, failures: result.failures.length, p50: percentile(result.latenciesMs, 50), p99: percentile(result.latenciesMs, 99), max: percentile(result.latenciesMs, 100) };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
 function describeFailures(result: LoadResult): string {
   return `${result.failures.length} of ${result.total} failed: ${JSON.stringify(result.failures.slice(0, 5))}`;
 }
@@ -108,6 +115,7 @@ export function describeChaos(title: string, target: ChaosTarget): void {
       await sleep(1_000);
       stop.abort();
       const result = await load;
+      report(`${title}: SIGKILL`, result);
       expect(describeFailures(result)).toBe(describeFailures({ ...result, failures: [] }));
       expect(result.total).toBeGreaterThan(200);
     });
@@ -123,6 +131,7 @@ export function describeChaos(title: string, target: ChaosTarget): void {
       }
       stop.abort();
       const result = await load;
+      report(`${title}: rolling SIGTERM`, result);
       if (result.failures.length > 0) console.log(lb().process.lines.filter((l) => l.includes('"level":40') || l.includes('"level":50')).slice(-30).join('\n'));
       expect(describeFailures(result)).toBe(describeFailures({ ...result, failures: [] }));
       expect(result.total).toBeGreaterThan(200);
@@ -142,6 +151,7 @@ export function describeChaos(title: string, target: ChaosTarget): void {
       await waitFor(async () => (await servedBy(lb(), endpoint)) > before + 5, 10_000, 'traffic to return to the continued endpoint');
       stop.abort();
       const result = await load;
+      report(`${title}: SIGSTOP`, result);
       expect(describeFailures(result)).toBe(describeFailures({ ...result, failures: [] }));
       // Per-try timeout 1 s: nothing waits for the paused endpoint much longer than that.
       expect(Math.max(...result.latenciesMs)).toBeLessThan(2_500);
@@ -162,6 +172,7 @@ export function describeChaos(title: string, target: ChaosTarget): void {
         expect(body.error.code).toBe(res.headers['x-flotilla-balancer-error']);
         expect(res.headers['retry-after']).toBeDefined();
       }
+      if (process.env.BALANCER_TEST_REPORT === '1') process.stdout.write(`${JSON.stringify({ scenario: `${title}: all down`, p50: percentile(timings, 50), max: percentile(timings, 100) })}\n`);
       expect(percentile(timings, 100)).toBeLessThan(500);
     });
   });
