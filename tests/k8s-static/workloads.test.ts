@@ -124,6 +124,8 @@ describe.each(OVERLAYS)('when the $overlay overlay is rendered with kubectl kust
         const config = parseWorkerConfig({ ...env, PGPASSWORD_FILE: join(dir, 'password') });
         expect(config.database).toMatchObject({ host: 'postgres', port: 5432, user: 'flotilla', password: 'secret-from-file', database: 'flotilla' });
         expect(config.discovery).toEqual({ kind: 'kubernetes', namespace, service: 'worker', portName: 'http', adminPortName: 'admin' });
+        expect(config.migrateOnStart).toBe(false);
+        expect(config.id).toBe(fields['metadata.name']);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
