@@ -1,7 +1,14 @@
-import type { V1EndpointSlice } from '@kubernetes/client-node';
+import type { DiscoveryV1EndpointPort, V1EndpointSlice } from '@kubernetes/client-node';
 import { endpointsFromSlices } from '../../../services/shared/index.js';
 
-function slice(name: string, endpoints: V1EndpointSlice['endpoints'], ports = [{ name: 'http', port: 8080 }, { name: 'admin', port: 9090 }]): V1EndpointSlice {
+function slice(
+  name: string,
+  endpoints: V1EndpointSlice['endpoints'],
+  ports: DiscoveryV1EndpointPort[] = [
+    { name: 'http', port: 8080 },
+    { name: 'admin', port: 9090 },
+  ],
+): V1EndpointSlice {
   return { addressType: 'IPv4', metadata: { name }, endpoints, ports };
 }
 
