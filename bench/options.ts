@@ -4,10 +4,18 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Load once on each peer right after it starts: V8 needs seconds to optimise the balancer's hot path. */
   readonly peerWarmupS: number;
+  /** Measured runs per peer and scenario; the best one is reported (see measureRounds). */
+  readonly rounds: number;
   /** Load before each measured run, discarded. */
   readonly warmupS: number;
   readonly durationS: number;
   readonly connections: number;
+  /**
+   * Connections for the slow-upstream scenario: few enough that no proxy is
+   * CPU-bound, so p99 shows where the picker sends requests, not which proxy
+   * ran out of CPU first.
+   */
+  readonly slowConnections: number;
   readonly threads: number;
   readonly failoverS: number;
   readonly failoverConcurrency: number;
@@ -25,9 +33,9 @@ export class BenchUsageError extends Error {
 }
 
 /**
- * `node dist/bench/run.js [--quick] [--only proxy,slow,…] [--duration S] [--connections N] [--out DIR]`.
- * Full: about 7 minutes on 2 cores; --quick: about a minute and a half, a smoke run whose
- * figures are too short to quote.
+ * `node dist/bench/run.js [--quick] [--only proxy,slow,…] [--duration S] [--rounds N] [--connections N] [--out DIR]`.
+ * Full: about 8 minutes on 2 cores; --quick: about a minute and a half, a smoke run whose
+ * figures are too short to quote (the balancer's JIT is barely warm after 1 s).
  */
 export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): BenchOptions {
   const { values } = parseArgs({
@@ -36,6 +44,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       duration: { type: 'string' },
+      rounds: { type: 'string' },
       connections: { type: 'string' },
       out: { type: 'string' },
     },
@@ -48,17 +57,19 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`--${name} must be a positive integer, got "${raw}"`);
     return n;
   };
-  // --quick leaves out the Postgres scenario (half a minute of set-up alone) unless asked for by --only.
-  const defaults = quick ? GROUPS.filter((g) => g !== 'workers') : GROUPS;
+  // --quick leaves out Postgres (half a minute of set-up alone) and the profile, unless asked for by --only.
+  const defaults = quick ? GROUPS.filter((g) => g !== 'workers' && g !== 'profile') : GROUPS;
   const groups = new Set<string>(values.only === undefined ? defaults : values.only.split(',').map((g) => g.trim()));
   const unknown = [...groups].filter((g) => !(GROUPS as readonly string[]).includes(g));
   if (unknown.length > 0) throw new BenchUsageError(`--only: unknown group(s) ${unknown.join(', ')}; known: ${GROUPS.join(', ')}`);
   return Object.freeze({
     quick,
-    peerWarmupS: quick ? 2 : 5,
-    warmupS: quick ? 1 : 2,
-    durationS: number(values.duration, quick ? 2 : 8, 'duration'),
+    peerWarmupS: quick ? 1 : 5,
+    rounds: number(values.rounds, quick ? 1 : 2, 'rounds'),
+    warmupS: 1,
+    durationS: number(values.duration, quick ? 2 : 5, 'duration'),
     connections: number(values.connections, 50, 'connections'),
+    slowConnections: 8,
     // One wrk thread: on 2 cores a second one only takes CPU from the proxy under test.
     threads: 1,
     failoverS: quick ? 3 : 8,

@@ -13,6 +13,8 @@ export interface RunRow {
   readonly requestsPerCpuSecond: number;
   /** 1-minute load average when the run started (noise indicator). */
   readonly loadAverage: number;
+  /** rps of every round (the row shows the best one); see measureRounds. */
+  readonly roundsRps?: readonly number[];
 }
 
 export interface FailoverRow {

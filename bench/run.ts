@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   const started = Date.now();
   let profile: ProfileSummary | undefined;
-  log(`bench: ${[...options.groups].join(', ')}; ${options.durationS}s runs after ${options.warmupS}s warm-up, ${options.connections} connections; temp ${tmp}`);
+  log(`bench: ${[...options.groups].join(', ')}; best of ${options.rounds} × ${options.durationS}s runs after ${options.warmupS}s warm-up, ${options.connections} connections; temp ${tmp}`);
   try {
     const groups: [string, () => Promise<unknown>][] = [
       ['proxy', () => runProxyScenarios(ctx)],
@@ -89,9 +89,12 @@ async function main(): Promise<void> {
     versions: versions({ nginx: NGINX_BIN, haproxy: HAPROXY_BIN, wrk: WRK_BIN }),
     settings: {
       quick: options.quick,
+      peerWarmupS: options.peerWarmupS,
       warmupS: options.warmupS,
+      rounds: options.rounds,
       durationS: options.durationS,
       connections: options.connections,
+      slowScenarioConnections: options.slowConnections,
       wrkThreads: options.threads,
       failoverS: options.failoverS,
       failoverConcurrency: options.failoverConcurrency,

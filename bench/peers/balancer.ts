@@ -44,6 +44,19 @@ export async function startBalancer(children: ChildProcesses, upstreams: readonl
   return { id: options.id ?? (picker === 'p2c-ewma' ? 'balancer' : `balancer-${picker}`), label: `balancer 1 process, ${picker}`, url, child };
 }
 
+const BASELINE = fileURLToPath(new URL('../baseline-proxy.js', import.meta.url));
+
+/** bench/baseline-proxy.ts: Node + undici with nothing else, the floor for any Node proxy here. */
+export async function startBaselineProxy(children: ChildProcesses, upstreams: readonly Upstream[], readyPath = '/small'): Promise<Peer> {
+  const port = await freePort();
+  const child = children.start('baseline node proxy', process.execPath, [BASELINE], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), UPSTREAMS: upstreams.map((u) => u.url).join(',') },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForChild(child, `${url}${readyPath}`);
+  return { id: 'node-baseline', label: 'minimal Node+undici proxy (floor)', url, child };
+}
+
 /** The upstream itself, no proxy: the ceiling every proxy is measured against. */
 export function directPeer(upstream: Upstream): Peer {
   return { id: 'direct', label: `direct to ${upstream.name}`, url: upstream.url, child: upstream.child };

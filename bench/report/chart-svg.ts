@@ -9,6 +9,7 @@ const COLORS: Readonly<Record<string, string>> = {
   'haproxy-leastconn': '#64b5f6',
   balancer: '#e65100',
   'balancer-round-robin': '#ffb74d',
+  'node-baseline': '#8d6e63',
 };
 
 function escapeXml(text: string): string {

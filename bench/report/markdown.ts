@@ -24,7 +24,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
  * the balancer/nginx and balancer/HAProxy figures the targets are about.
  */
 export function runsTable(runs: readonly RunRow[]): string {
-  const header = ['scenario', 'target', 'rps', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'req/CPU-s', 'rps ÷ nginx', 'rps ÷ HAProxy', 'p99 ÷ nginx', 'p99 ÷ HAProxy', 'load avg'];
+  const header = ['scenario', 'target', 'rps', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'req/CPU-s', 'rps ÷ nginx', 'rps ÷ HAProxy', 'p99 ÷ nginx', 'p99 ÷ HAProxy', 'rps of each round', 'load avg'];
   const rows = runs.map((run) => {
     const nginx = runs.find((r) => r.scenario === run.scenario && r.target === 'nginx');
     const haproxy = runs.find((r) => r.scenario === run.scenario && r.target === 'haproxy');
@@ -42,6 +42,7 @@ export function runsTable(runs: readonly RunRow[]): string {
       ratio(result.rps, haproxy?.result.rps),
       ratio(result.latencyMs.p99, nginx?.result.latencyMs.p99),
       ratio(result.latencyMs.p99, haproxy?.result.latencyMs.p99),
+      (run.roundsRps ?? [run.result.rps]).map((r) => fmt(r, 0)).join(' / '),
       fmt(run.loadAverage, 1),
     ];
   });

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { TestPostgres } from '../../tests/helpers/postgres.js';
 import { freePort } from '../../tests/helpers/free-port.js';
 import type { ChildProcesses } from '../child-processes.js';
-import { measure, warmUpPeer, type Scenario } from '../measure.js';
+import { measureRounds, warmUpPeer, type Scenario } from '../measure.js';
 import { directPeer, startBalancer } from '../peers/balancer.js';
 import { startHaproxy } from '../peers/haproxy.js';
 import { startNginx } from '../peers/nginx.js';
@@ -62,7 +62,7 @@ export async function runRealWorkers(ctx: ScenarioContext): Promise<void> {
     peers.push(await startHaproxy(ctx.children, ctx.tmp, workers, 'roundrobin', readyPath));
     peers.push(await startBalancer(ctx.children, workers, { readyPath }));
     for (const peer of peers) await warmUpPeer(ctx, peer, KV_GET);
-    for (const peer of peers) ctx.runs.push(await measure(ctx, peer, KV_GET));
+    ctx.runs.push(...(await measureRounds(ctx, peers, KV_GET)));
   } finally {
     await Promise.all(peers.filter((p) => p.id !== 'direct').map((p) => ctx.children.stop(p.child)));
     await Promise.all(workers.map((w) => ctx.children.stop(w.child, 10_000)));

@@ -1,4 +1,4 @@
-import { measure, SMALL_GET, warmUpPeer } from '../measure.js';
+import { measureRounds, SMALL_GET, warmUpPeer } from '../measure.js';
 import { startBalancer } from '../peers/balancer.js';
 import { startHaproxy } from '../peers/haproxy.js';
 import { startNginx } from '../peers/nginx.js';
@@ -19,7 +19,7 @@ export const SLOW_MS = 20;
 export async function runSlowUpstream(ctx: ScenarioContext): Promise<void> {
   const upstreams = await startUpstreams(ctx.children, [FAST_MS, FAST_MS, SLOW_MS], 's');
   const peers: Peer[] = [];
-  const name = `one upstream 10x slower (${FAST_MS}/${FAST_MS}/${SLOW_MS} ms)`;
+  const name = `one upstream 10x slower (${FAST_MS}/${FAST_MS}/${SLOW_MS} ms, ${ctx.options.slowConnections} conns)`;
   try {
     peers.push(await startNginx(ctx.children, ctx.tmp, upstreams, 'round-robin'));
     peers.push(await startNginx(ctx.children, ctx.tmp, upstreams, 'least_conn'));
@@ -27,8 +27,9 @@ export async function runSlowUpstream(ctx: ScenarioContext): Promise<void> {
     peers.push(await startHaproxy(ctx.children, ctx.tmp, upstreams, 'leastconn'));
     peers.push(await startBalancer(ctx.children, upstreams, { picker: 'p2c-ewma' }));
     peers.push(await startBalancer(ctx.children, upstreams, { picker: 'round-robin' }));
-    for (const peer of peers) await warmUpPeer(ctx, peer);
-    for (const peer of peers) ctx.runs.push(await measure(ctx, peer, SMALL_GET, name));
+    const light = { ...ctx, options: { ...ctx.options, connections: ctx.options.slowConnections } };
+    for (const peer of peers) await warmUpPeer(light, peer);
+    ctx.runs.push(...(await measureRounds(light, peers, SMALL_GET, name)));
   } finally {
     await Promise.all(peers.map((p) => ctx.children.stop(p.child)));
     await stopUpstreams(ctx.children, upstreams);
