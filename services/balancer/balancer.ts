@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { closeServer, createAdminServer, createMetricsRegistry, delay, listen, type EndpointSource, type Logger } from '../shared/index.js';
+import { statusPageRoute } from './admin/status-page.js';
 import { upstreamsRoute } from './admin/upstreams-route.js';
 import type { BalancerConfig } from './config.js';
 import { ActiveHealthChecker } from './health/active-checker.js';
@@ -65,6 +66,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     metrics,
     logger,
   );
+  metrics.beforeStateScrape = () => table.refreshStateMetrics();
   const picker = createPicker(config.picker, random);
   let draining = false;
   let started = false;
@@ -111,6 +113,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
         inFlight: () => proxy.inFlight,
         tunnels: () => tunnels.count,
       }),
+      '/admin/status': statusPageRoute(),
     },
   });
 

@@ -29,6 +29,8 @@ export class BalancerMetrics {
   readonly shed: Counter<'reason'>;
   readonly clientErrors: Counter<'code'>;
   readonly tunnels: Gauge;
+  /** Set by the balancer: writes every endpoint's current state into the gauge. */
+  beforeStateScrape: (() => void) | undefined;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -69,11 +71,15 @@ export class BalancerMetrics {
       labelNames: ['upstream'],
       registers,
     });
+    // States also change with time alone (an ejection ends, slow start
+    // finishes), so they are refreshed on every scrape.
+    const refresh = (): void => this.beforeStateScrape?.();
     this.endpointState = new Gauge({
       name: 'balancer_endpoint_state',
       help: '1 for the current state of each known endpoint, 0 for the others',
       labelNames: ['upstream', 'state'],
       registers,
+      collect: refresh,
     });
     this.inFlight = new Gauge({ name: 'balancer_in_flight', help: 'Client requests being handled', registers });
     this.upstreamInFlight = new Gauge({

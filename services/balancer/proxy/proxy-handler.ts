@@ -241,6 +241,8 @@ export class ProxyHandler {
             code,
             requestId: ex.requestId,
             ...(code === 'LB_ERR_UPSTREAM_UNAVAILABLE' ? { retryAfterSeconds: config.limits.retryAfterSeconds } : {}),
+            // A streamed body may be partly unread: the connection cannot be reused.
+            close: body.kind === 'stream',
           });
         }
         return;

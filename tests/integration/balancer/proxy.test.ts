@@ -266,6 +266,11 @@ describe('admin port', () => {
     ]) {
       expect(metrics).toContain(name);
     }
+    expect(metrics).toMatch(/balancer_endpoint_state\{upstream="127\.0\.0\.1:\d+",state="healthy"\} 1/);
+    const page = await request(`${balancer.adminUrl}/admin/status`);
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(await page.body.text()).toContain('/admin/upstreams');
     const table = (await (await request(`${balancer.adminUrl}/admin/upstreams`)).body.json()) as { upstreams: Array<Record<string, unknown>> };
     expect(table.upstreams).toHaveLength(3);
     for (const row of table.upstreams) {
