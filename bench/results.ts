@@ -23,6 +23,8 @@ export interface FailoverRow {
   readonly killedUpstream: string;
   readonly killAtMs: number;
   readonly summary: FailoverSummary;
+  /** The peer's own log lines during the run, by message (JSON `msg`, else the line cut to 100 chars) → count. */
+  readonly peerLog: Readonly<Record<string, number>>;
 }
 
 export interface ProfileEntry {

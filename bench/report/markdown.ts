@@ -50,10 +50,10 @@ export function runsTable(runs: readonly RunRow[]): string {
 }
 
 export function failoverTable(rows: readonly FailoverRow[]): string {
-  const header = ['target', 'requests', 'rps', 'client errors', 'error kinds', 'last error after kill ms', 'slowest request around kill ms', 'p99 ms'];
+  const header = ['target', 'requests', 'rps', 'client errors', 'error kinds', 'last error after kill ms', 'slowest request around kill ms', 'p99 ms', 'peer log during the run'];
   return table(
     header,
-    rows.map(({ label, summary: s }) => [
+    rows.map(({ label, summary: s, peerLog }) => [
       label,
       String(s.requests),
       fmt(s.rps, 0),
@@ -62,6 +62,7 @@ export function failoverTable(rows: readonly FailoverRow[]): string {
       s.lastErrorAfterKillMs === null ? '–' : fmt(s.lastErrorAfterKillMs, 0),
       fmt(s.maxLatencyAroundKillMs, 0),
       fmt(s.p99Ms),
+      Object.entries(peerLog).map(([k, n]) => `${k.replace(/\|/g, '/')} ×${n}`).join('; ') || '–',
     ]),
   );
 }

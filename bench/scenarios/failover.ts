@@ -33,6 +33,7 @@ export async function runFailover(ctx: ScenarioContext): Promise<void> {
       if (victim === undefined) throw new Error('no upstream to kill');
       // Warm-up: every pooled connection open before the kill, as in steady state.
       await runFixedLoad({ url: `${peer.url}/small`, concurrency: ctx.options.failoverConcurrency, durationMs: ctx.options.peerWarmupS * 1_000 });
+      const logFrom = peer.child.lines.length;
       const { records, atMs } = await runFixedLoad({
         url: `${peer.url}/small`,
         concurrency: ctx.options.failoverConcurrency,
@@ -41,7 +42,9 @@ export async function runFailover(ctx: ScenarioContext): Promise<void> {
         at: () => ctx.children.crash(victim.child),
       });
       const summary = summarizeFailover(records, atMs ?? killAtMs, durationMs);
-      ctx.failover.push({ target: peer.id, label: peer.label, killedUpstream: victim.name, killAtMs: atMs ?? killAtMs, summary });
+      const peerLog = countMessages(peer.child.lines.slice(logFrom));
+      ctx.failover.push({ target: peer.id, label: peer.label, killedUpstream: victim.name, killAtMs: atMs ?? killAtMs, summary, peerLog });
+      ctx.log(`failover ${peer.label}: peer log ${JSON.stringify(peerLog)}`);
       ctx.log(
         `failover ${peer.label.padEnd(34)} ${summary.requests} requests, ${summary.errors} errors ${JSON.stringify(summary.errorKinds)}, last error ${summary.lastErrorAfterKillMs ?? '–'} ms after kill, slowest ${summary.maxLatencyAroundKillMs.toFixed(0)} ms`,
       );
@@ -53,4 +56,20 @@ export async function runFailover(ctx: ScenarioContext): Promise<void> {
   ctx.commands.push(
     `failover: node http load, ${ctx.options.failoverConcurrency} concurrent keep-alive GET /small for ${ctx.options.failoverS}s, SIGKILL of upstream 2 of 3 at ${killAtMs} ms (bench/scenarios/failover.ts)`,
   );
+}
+
+/** Groups log lines by pino `msg` (our services) or by their text (nginx, HAProxy). */
+export function countMessages(lines: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of lines) {
+    let key = line.slice(0, 100);
+    try {
+      const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+      if (typeof msg === 'string') key = msg;
+    } catch {
+      // not JSON
+    }
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
