@@ -13,6 +13,8 @@ export interface LoadResult {
   readonly ok: number;
   readonly failures: readonly LoadFailure[];
   readonly latenciesMs: readonly number[];
+  /** Date.now() of each successful answer: shows the load really spanned a fault. */
+  readonly okAt: readonly number[];
 }
 
 export interface LoadOptions {
@@ -37,6 +39,7 @@ export async function runKvLoad(baseUrl: string, options: LoadOptions): Promise<
   const client = new Pool(baseUrl, { connections: options.concurrency, keepAliveTimeout: 30_000 });
   const failures: LoadFailure[] = [];
   const latenciesMs: number[] = [];
+  const okAt: number[] = [];
   const keys = options.keys ?? 20;
   const prefix = options.prefix ?? 'load';
   const deadline = Date.now() + options.maxDurationMs;
@@ -61,7 +64,10 @@ export async function runKvLoad(baseUrl: string, options: LoadOptions): Promise<
         const body = await res.body.text();
         latenciesMs.push(performance.now() - started);
         const good = method === 'PUT' ? res.statusCode === 200 || res.statusCode === 201 : res.statusCode === 200 || res.statusCode === 404;
-        if (good) ok += 1;
+        if (good) {
+          ok += 1;
+          okAt.push(Date.now());
+        }
         else failures.push({ method, path, status: res.statusCode, body: body.slice(0, 300) });
       } catch (err) {
         failures.push({ method, path, error: `${(err as Error).name}: ${(err as Error).message}` });
@@ -73,7 +79,7 @@ export async function runKvLoad(baseUrl: string, options: LoadOptions): Promise<
   } finally {
     await client.close();
   }
-  return { total: ok + failures.length, ok, failures, latenciesMs };
+  return { total: ok + failures.length, ok, failures, latenciesMs, okAt };
 }
 
 /** The p-th percentile (0..100) of a list of numbers. */
