@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { delay, type Logger } from '../../shared/index.js';
 import type { BalancerConfig } from '../config.js';
 import { BalancerError, type BalancerErrorCode } from '../errors.js';
@@ -9,11 +8,12 @@ import type { Picker } from '../pick/index.js';
 import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
 import type { UpstreamTable } from '../upstream/upstream-table.js';
 import { sendError } from './error-response.js';
-import { addForwardingHeaders, appendHeader, clientAddress, forwardableHeaders, forwardableResponseHeaders, requestIdFrom, VIA } from './headers.js';
+import { addForwardingHeaders, clientAddress, forwardableHeaders, requestIdFrom } from './headers.js';
 import { prepareBody, type PreparedBody } from './request-body.js';
 import { hashKeyOf, upstreamPath } from './request-target.js';
 import type { RetryBudget } from './retry-budget.js';
 import { backoffMs, isRetryableStatus, isSafeToRetry, type TryFailure } from './retry-policy.js';
+import { balancerErrorIn, relayResponse } from './response-relay.js';
 import { tryUpstream, type TryOutcome } from './upstream-try.js';
 
 export interface ProxyDeps {
@@ -51,16 +51,6 @@ const FAILURE_ANSWER: Record<TryFailure['kind'], BalancerErrorCode> = {
   reset: 'LB_ERR_UPSTREAM_FAILED',
   status: 'LB_ERR_UPSTREAM_FAILED',
 };
-
-/** A BalancerError raised by our own body stream, possibly wrapped by undici. */
-function balancerErrorIn(err: unknown): BalancerError | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 3 && current instanceof Error; depth++) {
-    if (current instanceof BalancerError) return current;
-    current = current.cause;
-  }
-  return undefined;
-}
 
 /**
  * The data plane: admission (overall concurrency limit), body preparation,
@@ -206,7 +196,7 @@ export class ProxyHandler {
       if (outcome.kind === 'response') {
         if (!isRetryableStatus(outcome.status)) {
           table.recordSuccess(upstream, outcome.latencyMs);
-          await this.stream(ex, outcome);
+          await relayResponse(ex, outcome);
           return;
         }
         failure = { kind: 'status', neverSent: false, reason: `status_${outcome.status}` };
@@ -233,7 +223,7 @@ export class ProxyHandler {
       if (next === undefined) {
         if (outcome.kind === 'response') {
           // No retry possible: the worker's own 502/503/504 is the answer.
-          await this.stream(ex, outcome);
+          await relayResponse(ex, outcome);
         } else {
           const deadline = performance.now() >= ex.deadlineAt;
           const code: BalancerErrorCode = deadline && failure.kind === 'timeout' ? 'LB_ERR_DEADLINE_EXCEEDED' : FAILURE_ANSWER[failure.kind];
@@ -306,22 +296,5 @@ export class ProxyHandler {
     const upstream = this.deps.picker.pick(endpoints, { exclude, ...(hashKey !== undefined ? { hashKey } : {}) });
     if (upstream !== undefined) return { upstream };
     return { why: untried === 0 ? 'exhausted' : 'saturated' };
-  }
-
-  private async stream(ex: Exchange, outcome: Extract<TryOutcome, { kind: 'response' }>): Promise<void> {
-    try {
-      const headers = forwardableResponseHeaders(outcome.headers);
-      appendHeader(headers, 'via', VIA);
-      headers['x-request-id'] = ex.requestId;
-      ex.res.writeHead(outcome.status, headers);
-      await pipeline(outcome.body, ex.res);
-    } catch (err) {
-      // The client left, or the upstream broke off mid-body: the response is
-      // already started, so the only honest signal left is a cut connection.
-      ex.log.debug({ err, upstream: ex.upstreamLabel }, 'response stream ended early');
-      ex.res.destroy();
-    } finally {
-      outcome.release();
-    }
   }
 }
