@@ -65,6 +65,14 @@ async function call(url: string, init: { method?: string; headers?: Record<strin
 
 const never = (): void => undefined;
 
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('timeouts', () => {
   it('when an upstream does not answer within the per-try timeout, then a GET moves on to another endpoint', async () => {
     const stuck = await upstream('stuck', never);
@@ -73,7 +81,8 @@ describe('timeouts', () => {
     for (let i = 0; i < 4; i++) {
       const r = await call(`${url}/x`);
       expect(r).toMatchObject({ status: 200, body: 'fine' });
-      expect(r.ms).toBeLessThan(1_000);
+      // Bounded by the 200 ms per-try timeout (generous margin for a busy CI machine).
+      expect(r.ms).toBeLessThan(2_000);
     }
   });
 
@@ -91,7 +100,8 @@ describe('timeouts', () => {
     const url = await balancerFor(ups, { PER_TRY_TIMEOUT_MS: '300', TOTAL_TIMEOUT_MS: '450' });
     const r = await call(`${url}/x`);
     expect(r).toMatchObject({ status: 504, code: 'LB_ERR_DEADLINE_EXCEEDED' });
-    expect(r.ms).toBeLessThan(1_500);
+    // The code says the 450 ms deadline ended it; the bound only says it did not hang.
+    expect(r.ms).toBeLessThan(3_000);
   });
 });
 
@@ -121,12 +131,14 @@ describe('active health checks', () => {
     const a = await upstream('a');
     const b = await upstream('b');
     const url = await balancerFor([a, b], { HEALTH_CHECK_ENABLED: 'true', HEALTH_CHECK_INTERVAL_MS: '50', SLOW_START_MS: '0', BALANCER_PICKER: 'round-robin' });
+    const table = started[0]?.balancer.table;
+    const verdict = (): boolean | undefined => table?.all().find((u) => a.entry.includes(`:${u.endpoint.port}?`))?.activeHealthy;
     a.ready = false;
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => verdict() === false);
     const during = await Promise.all(Array.from({ length: 6 }, () => call(`${url}/x`)));
     expect(during.map((r) => r.body)).toEqual(Array(6).fill('b'));
     a.ready = true;
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => verdict() === true);
     const after = await Promise.all(Array.from({ length: 6 }, () => call(`${url}/x`)));
     expect(after.map((r) => r.body)).toContain('a');
   });
