@@ -18,8 +18,15 @@ export interface ControlPlane {
   readonly kubeconfig: string;
   readonly server: string;
   readonly dir: string;
+  /** The admin bearer token and the CA that signed the serving certificate. */
+  readonly token: string;
+  readonly ca: Buffer;
   /** kubectl against this API server; never throws, returns the exit code. */
   kubectl(args: readonly string[], input?: string): KubectlResult;
+  /** GET on the API server as admin (e.g. /metrics). */
+  get(path: string): Promise<{ status: number; body: string }>;
+  /** Stops kube-apiserver (etcd keeps the data) and starts it again on the same port. */
+  restartApiServer(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -125,33 +132,42 @@ export async function startControlPlane(): Promise<ControlPlane> {
     }, etcd, join(dir, 'etcd.log'));
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = startProcess(
-      join(bin, 'kube-apiserver'),
-      [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${join(dir, 'apiserver-certs')}`,
-        `--tls-cert-file=${join(dir, 'apiserver.crt')}`,
-        `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
-        `--client-ca-file=${join(dir, 'ca.crt')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        // Only an allocation range for Service IPs; nothing is ever sent there.
-        '--service-cluster-ip-range=10.96.0.0/16',
-        // The default/kubernetes Endpoints may not hold a loopback address.
-        '--endpoint-reconciler-type=none',
-        '--profiling=false',
-      ],
-      join(dir, 'kube-apiserver.log'),
-    );
-    children.push(apiserver);
+    const apiserverArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${join(dir, 'apiserver.crt')}`,
+      `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
+      `--client-ca-file=${join(dir, 'ca.crt')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      // Only an allocation range for Service IPs; nothing is ever sent there.
+      '--service-cluster-ip-range=10.96.0.0/16',
+      // The default/kubernetes Endpoints may not hold a loopback address.
+      '--endpoint-reconciler-type=none',
+      '--profiling=false',
+    ];
     const ca = readFileSync(join(dir, 'ca.crt'));
-    await waitFor('kube-apiserver', async () => (await get(`${server}/readyz`, { ca, token })).status === 200, apiserver, join(dir, 'kube-apiserver.log'));
+    let starts = 0;
+    const startApiServer = async (): Promise<ChildProcess> => {
+      const logFile = join(dir, `kube-apiserver-${++starts}.log`);
+      const child = startProcess(join(bin, 'kube-apiserver'), apiserverArgs, logFile);
+      children.push(child);
+      await waitFor('kube-apiserver', async () => (await get(`${server}/readyz`, { ca, token })).status === 200, child, logFile);
+      return child;
+    };
+    let apiserver = await startApiServer();
+    const restartApiServer = async (options: { downMs?: number } = {}): Promise<void> => {
+      await stopProcess(apiserver);
+      children.splice(children.indexOf(apiserver), 1);
+      if (options.downMs !== undefined) await new Promise((r) => setTimeout(r, options.downMs));
+      apiserver = await startApiServer();
+    };
 
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(
@@ -184,7 +200,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       });
       return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
     };
-    return { kubeconfig, server, dir, kubectl, stop };
+    return { kubeconfig, server, dir, token, ca, kubectl, get: (path) => get(`${server}${path}`, { ca, token }), restartApiServer, stop };
   } catch (err) {
     await stop();
     throw err;
