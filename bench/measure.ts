@@ -36,7 +36,9 @@ export async function measure(ctx: MeasureContext, peer: Peer, scenario: Scenari
   const cpuBefore = groupCpuSeconds(peer.child.pid);
   const result = await runWrk(run);
   const cpuSeconds = groupCpuSeconds(peer.child.pid) - cpuBefore;
-  ctx.commands.push(`wrk ${wrkArgs(run, `<${scenario.shape.method} ${scenario.shape.path} script>`).join(' ')}   # ${scenarioName}, ${peer.label}`);
+  // One line per scenario and peer, whatever the rounds; ports change every run, so they are left out.
+  const command = `wrk ${wrkArgs({ ...run, url: `<${peer.id}>` }, `<${scenario.shape.method} ${scenario.shape.path}${scenario.shape.bodyBytes ? ` +${scenario.shape.bodyBytes} B` : ''}.lua>`).join(' ')}   # ${scenarioName}`;
+  if (!ctx.commands.includes(command)) ctx.commands.push(command);
   ctx.log(
     `${scenarioName.padEnd(28)} ${peer.label.padEnd(34)} ${result.rps.toFixed(0).padStart(7)} rps  p50 ${result.latencyMs.p50.toFixed(2)}  p99 ${result.latencyMs.p99.toFixed(2)}  p99.9 ${result.latencyMs.p999.toFixed(2)} ms  errors ${result.errors.total}  cpu ${cpuSeconds.toFixed(1)}s`,
   );

@@ -42,6 +42,12 @@ export interface BenchResults {
   readonly commands: readonly string[];
   readonly runs: readonly RunRow[];
   readonly failover: readonly FailoverRow[];
-  readonly profile?: { readonly totalMs: number; readonly top: readonly ProfileEntry[]; readonly byCategory: Readonly<Record<string, number>> };
+  readonly profile?: {
+    readonly totalMs: number;
+    readonly top: readonly ProfileEntry[];
+    readonly byCategory: Readonly<Record<string, number>>;
+    /** selfMs/selfPercent hold inclusive time here. */
+    readonly inclusive: readonly ProfileEntry[];
+  };
   readonly notes: readonly string[];
 }

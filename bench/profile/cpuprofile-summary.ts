@@ -2,7 +2,11 @@ import type { ProfileEntry } from '../results.js';
 
 /** The parts of V8's .cpuprofile JSON (Chrome DevTools protocol Profiler.Profile) this summary reads. */
 export interface CpuProfile {
-  readonly nodes: readonly { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number } }[];
+  readonly nodes: readonly {
+    readonly id: number;
+    readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+    readonly children?: readonly number[];
+  }[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
 }
@@ -13,7 +17,16 @@ export interface ProfileSummary {
   readonly top: readonly ProfileEntry[];
   /** Category → share of busy time, in percent. */
   readonly byCategory: Readonly<Record<string, number>>;
+  /**
+   * Inclusive time of our own functions and of each library call they make
+   * ("→ pipeline"): what a change in the balancer could save, which self
+   * time alone hides (the cost of stream/promises' pipeline is spread over
+   * a dozen node-internal frames).
+   */
+  readonly inclusive: readonly ProfileEntry[];
 }
+
+const OURS = new Set(['balancer code', 'shared code']);
 
 /** Where a frame's code lives, in the terms the balancer's owner acts on. */
 export function categorize(url: string, functionName: string): string {
@@ -41,6 +54,9 @@ function shortLocation(url: string, line: number): string {
  */
 export function summarizeCpuProfile(profile: CpuProfile, topN = 25, skipMs = 0): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
+  const inclusiveUs = new Map<string, { functionName: string; location: string; us: number }>();
   const selfUs = new Map<string, { functionName: string; location: string; category: string; us: number }>();
   let busyUs = 0;
   let elapsedUs = 0;
@@ -56,7 +72,29 @@ export function summarizeCpuProfile(profile: CpuProfile, topN = 25, skipMs = 0):
     const entry = selfUs.get(key) ?? { functionName, location, category: categorize(frame.url, frame.functionName), us: 0 };
     entry.us += delta;
     selfUs.set(key, entry);
+    addInclusive(id, delta);
   });
+  // Walks one sample's stack: our frames, and the outside frames our code called directly, each counted once per sample.
+  function addInclusive(leaf: number, delta: number): void {
+    const seen = new Set<string>();
+    for (let id: number | undefined = leaf; id !== undefined; id = parentOf.get(id)) {
+      const frame = byId.get(id);
+      if (frame === undefined) continue;
+      const ours = OURS.has(categorize(frame.url, frame.functionName));
+      const parentId = parentOf.get(id);
+      const parent = parentId === undefined ? undefined : byId.get(parentId);
+      const calledByUs = !ours && parent !== undefined && OURS.has(categorize(parent.url, parent.functionName));
+      if (!ours && !calledByUs) continue;
+      const functionName = `${calledByUs ? '→ ' : ''}${frame.functionName || '(anonymous)'}`;
+      const location = shortLocation(frame.url, frame.lineNumber);
+      const key = `${functionName} ${location}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const entry = inclusiveUs.get(key) ?? { functionName, location, us: 0 };
+      entry.us += delta;
+      inclusiveUs.set(key, entry);
+    }
+  }
   const percent = (us: number): number => (busyUs > 0 ? (100 * us) / busyUs : 0);
   const byCategory: Record<string, number> = {};
   for (const e of selfUs.values()) byCategory[e.category] = (byCategory[e.category] ?? 0) + e.us;
@@ -68,5 +106,9 @@ export function summarizeCpuProfile(profile: CpuProfile, topN = 25, skipMs = 0):
       .slice(0, topN)
       .map((e) => ({ functionName: e.functionName, location: e.location, selfMs: e.us / 1_000, selfPercent: percent(e.us) })),
     byCategory: Object.fromEntries(sortedCategories.map(([k, us]) => [k, percent(us)])),
+    inclusive: [...inclusiveUs.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, topN)
+      .map((e) => ({ functionName: e.functionName, location: e.location, selfMs: e.us / 1_000, selfPercent: percent(e.us) })),
   };
 }

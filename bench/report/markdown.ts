@@ -67,9 +67,9 @@ export function failoverTable(rows: readonly FailoverRow[]): string {
   );
 }
 
-export function profileTable(top: readonly ProfileEntry[]): string {
+export function profileTable(top: readonly ProfileEntry[], kind = 'self'): string {
   return table(
-    ['self %', 'self ms', 'function', 'where'],
+    [`${kind} %`, `${kind} ms`, 'function', 'where'],
     top.map((e) => [fmt(e.selfPercent, 1), fmt(e.selfMs, 0), `\`${e.functionName}\``, e.location]),
   );
 }
@@ -93,7 +93,8 @@ export function resultsMarkdown(results: BenchResults): string {
   if (results.profile) {
     parts.push(`## Balancer CPU profile, small GET (${fmt(results.profile.totalMs, 0)} ms sampled)`, '');
     parts.push(table(['category', 'self %'], Object.entries(results.profile.byCategory).map(([k, v]) => [k, fmt(v, 1)])), '');
-    parts.push(profileTable(results.profile.top), '');
+    parts.push('Self time, busiest functions:', '', profileTable(results.profile.top), '');
+    parts.push('Inclusive time of balancer functions and of the library calls they make (→):', '', profileTable(results.profile.inclusive, 'inclusive'), '');
   }
   if (results.notes.length > 0) parts.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
   parts.push('## Commands', '', '```', ...results.commands, '```', '');

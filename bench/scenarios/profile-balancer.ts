@@ -42,6 +42,6 @@ export async function runProfile(ctx: ScenarioContext): Promise<ProfileSummary |
     ctx.notes.push('The profiling run wrote no .cpuprofile (the balancer did not exit normally).');
     return undefined;
   }
-  ctx.commands.push(`node --cpu-prof --cpu-prof-dir=bench/out/profile dist/services/balancer/main.js   # under small-GET wrk load, ${ctx.options.profileS}s`);
+  ctx.commands.push(`node --cpu-prof --cpu-prof-dir=${dir} dist/services/balancer/main.js   # under small-GET wrk load, ${ctx.options.profileS}s`);
   return summarizeCpuProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 30, loadStartMs);
 }

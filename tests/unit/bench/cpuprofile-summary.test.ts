@@ -33,3 +33,23 @@ describe('cpuprofile summary', () => {
     expect(categorize('file:///x/node_modules/@scope/pkg/a.js', 'f')).toBe('npm: @scope/pkg');
   });
 });
+
+describe('cpuprofile inclusive time', () => {
+  it('when our function calls a library, then both get the inclusive time of the samples under them, once per sample', () => {
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2] },
+        { id: 2, callFrame: frame('stream', 'file:///r/dist/services/balancer/proxy/proxy-handler.js', 10), children: [3] },
+        { id: 3, callFrame: frame('pipeline', 'node:stream/promises', 18), children: [4] },
+        { id: 4, callFrame: frame('DOMException', 'node:internal/per_context/domexception', 51) },
+      ],
+      samples: [4, 4, 2],
+      timeDeltas: [1_000, 1_000, 2_000],
+    };
+    const { inclusive } = summarizeCpuProfile(profile);
+    expect(inclusive.map((e) => [e.functionName, e.selfMs])).toEqual([
+      ['stream', 4],
+      ['→ pipeline', 2],
+    ]);
+  });
+});
