@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Container, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { parseBalancerConfig } from '../../services/balancer/config.js';
 import { parseWorkerConfig } from '../../services/worker/config.js';
 import { EnvReader, readDiscoveryConfig } from '../../services/shared/index.js';
 import {
@@ -140,6 +141,13 @@ describe.each(OVERLAYS)('when the $overlay overlay is rendered with kubectl kust
     expect(discovery).toEqual({ kind: 'kubernetes', namespace, service: 'worker', portName: 'http', adminPortName: 'admin' });
     const service = find<V1Service & K8sObject>(objects, 'Service', 'worker');
     expect(service.spec?.ports?.map((p) => p.name)).toEqual(['http', 'admin']);
+  });
+
+  test('then the balancer config parser accepts the environment the balancer container gets', () => {
+    const env = containerEnv(objects, container(workload(objects, 'balancer'), 'balancer'), { fields, secrets });
+    const config = parseBalancerConfig(env);
+    expect(config.discovery).toEqual({ kind: 'kubernetes', namespace, service: 'worker', portName: 'http', adminPortName: 'admin' });
+    expect([config.port, config.adminPort, config.drainDelayMs]).toEqual([8080, 9090, 5_000]);
   });
 
   test("then the balancer's upstream idle timeout stays below the worker's keep-alive timeout", () => {
