@@ -21,7 +21,7 @@ import { runSlowUpstream } from './scenarios/slow-upstream.js';
 import type { ProfileSummary } from './profile/cpuprofile-summary.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const APT_HINT = 'apt-get install -y nginx-light haproxy wrk librsvg2-bin   (Debian 12: nginx 1.22, HAProxy 2.6, wrk 4.1)';
+const APT_HINT = 'apt-get install -y nginx haproxy wrk librsvg2-bin   (Debian 12: nginx 1.22, HAProxy 2.6, wrk 4.1)';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -47,7 +47,10 @@ async function main(): Promise<void> {
     if (interrupted) return;
     interrupted = true;
     log(`${signal}: stopping every process the bench started`);
-    void children.stopAll().finally(() => process.exit(130));
+    void children.stopAll().finally(() => {
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
