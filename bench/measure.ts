@@ -30,7 +30,7 @@ export async function warmUpPeer(ctx: MeasureContext, peer: Peer, scenario: Scen
 /** Warm-up (discarded), then the measured wrk run, with the peer's CPU time around it. */
 export async function measure(ctx: MeasureContext, peer: Peer, scenario: Scenario, scenarioName = scenario.name): Promise<RunRow> {
   const base = { url: peer.url, shape: scenario.shape, connections: ctx.options.connections, threads: ctx.options.threads, scriptDir: ctx.scriptDir };
-  await runWrk({ ...base, durationS: ctx.options.warmupS });
+  if (ctx.options.warmupS > 0) await runWrk({ ...base, durationS: ctx.options.warmupS });
   const run: WrkRun = { ...base, durationS: ctx.options.durationS };
   const load = loadAverage();
   const cpuBefore = groupCpuSeconds(peer.child.pid);

@@ -34,7 +34,7 @@ export class BenchUsageError extends Error {
 
 /**
  * `node dist/bench/run.js [--quick] [--only proxy,slow,…] [--duration S] [--rounds N] [--connections N] [--out DIR]`.
- * Full: about 8 minutes on 2 cores; --quick: about a minute and a half, a smoke run whose
+ * Full: about 8 minutes on 2 cores; --quick: about 70 seconds, a smoke run whose
  * figures are too short to quote (the balancer's JIT is barely warm after 1 s).
  */
 export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): BenchOptions {
@@ -66,7 +66,8 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     quick,
     peerWarmupS: quick ? 1 : 5,
     rounds: number(values.rounds, quick ? 1 : 2, 'rounds'),
-    warmupS: 1,
+    // --quick: the peer warm-up has just run; a second one per run would only cost time.
+    warmupS: quick ? 0 : 1,
     durationS: number(values.duration, quick ? 2 : 5, 'duration'),
     connections: number(values.connections, 50, 'connections'),
     slowConnections: 8,
