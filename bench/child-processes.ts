@@ -8,6 +8,8 @@ export interface Child {
   readonly pid: number;
   /** stdout and stderr lines, kept for error messages and ready lines. */
   readonly lines: string[];
+  /** performance.now() when each line arrived (same index as lines). */
+  readonly lineTimes: number[];
   exited(): boolean;
 }
 
@@ -30,6 +32,7 @@ export class ChildProcesses {
     const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
     const lines: string[] = [];
+    const lineTimes: number[] = [];
     let done = false;
     child.once('exit', () => {
       done = true;
@@ -37,9 +40,15 @@ export class ChildProcesses {
     // An unhandled 'error' (ENOENT for a missing binary) would crash the runner before cleanup.
     child.on('error', (err) => lines.push(`spawn error: ${err.message}`));
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => lines.length < 10_000 && lines.push(line));
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        // Bounded: a chatty child must not grow the runner's memory without limit.
+        if (lines.length >= 10_000) return;
+        lines.push(line);
+        lineTimes.push(performance.now());
+      });
     }
-    const handle: Child = { name, process: child, pid: child.pid, lines, exited: () => done };
+    const handle: Child = { name, process: child, pid: child.pid, lines, lineTimes, exited: () => done };
     this.children.add(handle);
     return handle;
   }

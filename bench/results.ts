@@ -23,6 +23,12 @@ export interface FailoverRow {
   readonly killedUpstream: string;
   readonly killAtMs: number;
   readonly summary: FailoverSummary;
+  /**
+   * From the kill to the peer's own log line saying it took the upstream out
+   * (our "endpoint ejected", HAProxy's "is DOWN"); null when it logs none
+   * (nginx logs to its error_log file, not to us).
+   */
+  readonly detectedAfterKillMs: number | null;
   /** The peer's own log lines during the run, by message (JSON `msg`, else the line cut to 100 chars) → count. */
   readonly peerLog: Readonly<Record<string, number>>;
 }

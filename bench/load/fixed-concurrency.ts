@@ -45,7 +45,9 @@ export async function runFixedLoad(options: FixedLoadOptions): Promise<{ records
         const status = res.statusCode ?? 0;
         // Keep failed bodies: the balancer's error code (LB_ERR_*) says which path failed.
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => status !== 200 && chunks.push(chunk));
+        res.on('data', (chunk: Buffer) => {
+          if (status !== 200) chunks.push(chunk);
+        });
         res.on('end', () => {
           records.push({ start, end: now(), status, ...(status === 200 ? {} : { error: errorLabel(status, Buffer.concat(chunks)) }) });
           resolve();

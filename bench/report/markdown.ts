@@ -50,16 +50,28 @@ export function runsTable(runs: readonly RunRow[]): string {
 }
 
 export function failoverTable(rows: readonly FailoverRow[]): string {
-  const header = ['target', 'requests', 'rps', 'client errors', 'error kinds', 'last error after kill ms', 'slowest request around kill ms', 'p99 ms', 'peer log during the run'];
+  const header = [
+    'target',
+    'requests',
+    'rps',
+    'client errors',
+    'error kinds',
+    'last error after kill ms',
+    'upstream taken out after kill ms (peer log)',
+    'slowest request around kill ms',
+    'p99 ms',
+    'peer log during the run',
+  ];
   return table(
     header,
-    rows.map(({ label, summary: s, peerLog }) => [
+    rows.map(({ label, summary: s, peerLog, detectedAfterKillMs }) => [
       label,
       String(s.requests),
       fmt(s.rps, 0),
       String(s.errors),
       Object.entries(s.errorKinds).map(([k, n]) => `${k}: ${n}`).join(', ') || '–',
       s.lastErrorAfterKillMs === null ? '–' : fmt(s.lastErrorAfterKillMs, 0),
+      detectedAfterKillMs === null ? '–' : fmt(detectedAfterKillMs, 0),
       fmt(s.maxLatencyAroundKillMs, 0),
       fmt(s.p99Ms),
       Object.entries(peerLog).map(([k, n]) => `${k.replace(/\|/g, '/')} ×${n}`).join('; ') || '–',

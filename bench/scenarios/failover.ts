@@ -7,6 +7,9 @@ import type { Peer } from '../peers/peer.js';
 import { startUpstreams, stopUpstreams, type Upstream } from '../upstreams.js';
 import type { ScenarioContext } from './context.js';
 
+/** Log lines that say a peer stopped sending to an upstream: ours, and HAProxy's health check verdict. */
+const TAKEN_OUT = /endpoint ejected|is DOWN/;
+
 type StartPeer = (ctx: ScenarioContext, upstreams: readonly Upstream[]) => Promise<Peer>;
 
 const PEERS: readonly StartPeer[] = [
@@ -34,19 +37,25 @@ export async function runFailover(ctx: ScenarioContext): Promise<void> {
       // Warm-up: every pooled connection open before the kill, as in steady state.
       await runFixedLoad({ url: `${peer.url}/small`, concurrency: ctx.options.failoverConcurrency, durationMs: ctx.options.peerWarmupS * 1_000 });
       const logFrom = peer.child.lines.length;
+      let killedAt = Number.POSITIVE_INFINITY;
       const { records, atMs } = await runFixedLoad({
         url: `${peer.url}/small`,
         concurrency: ctx.options.failoverConcurrency,
         durationMs,
         atMs: killAtMs,
-        at: () => ctx.children.crash(victim.child),
+        at: () => {
+          killedAt = performance.now();
+          ctx.children.crash(victim.child);
+        },
       });
       const summary = summarizeFailover(records, atMs ?? killAtMs, durationMs);
       const peerLog = countMessages(peer.child.lines.slice(logFrom));
-      ctx.failover.push({ target: peer.id, label: peer.label, killedUpstream: victim.name, killAtMs: atMs ?? killAtMs, summary, peerLog });
+      const detectedAt = firstLineTime(peer.child.lines, peer.child.lineTimes, logFrom, killedAt, TAKEN_OUT);
+      const detectedAfterKillMs = detectedAt === undefined ? null : detectedAt - killedAt;
+      ctx.failover.push({ target: peer.id, label: peer.label, killedUpstream: victim.name, killAtMs: atMs ?? killAtMs, summary, detectedAfterKillMs, peerLog });
       ctx.log(`failover ${peer.label}: peer log ${JSON.stringify(peerLog)}`);
       ctx.log(
-        `failover ${peer.label.padEnd(34)} ${summary.requests} requests, ${summary.errors} errors ${JSON.stringify(summary.errorKinds)}, last error ${summary.lastErrorAfterKillMs ?? '–'} ms after kill, slowest ${summary.maxLatencyAroundKillMs.toFixed(0)} ms`,
+        `failover ${peer.label.padEnd(34)} ${summary.requests} requests, ${summary.errors} errors ${JSON.stringify(summary.errorKinds)}, last error ${summary.lastErrorAfterKillMs?.toFixed(0) ?? '–'} ms after kill, taken out after ${detectedAfterKillMs?.toFixed(0) ?? '–'} ms, slowest ${summary.maxLatencyAroundKillMs.toFixed(0)} ms`,
       );
     } finally {
       if (peer) await ctx.children.stop(peer.child);
@@ -72,4 +81,13 @@ export function countMessages(lines: readonly string[]): Record<string, number> 
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
+}
+
+/** performance.now() of the first line at or after `from` that arrived after `after` and matches. */
+export function firstLineTime(lines: readonly string[], times: readonly number[], from: number, after: number, match: RegExp): number | undefined {
+  for (let i = from; i < lines.length; i++) {
+    const time = times[i];
+    if (time !== undefined && time >= after && match.test(lines[i] ?? '')) return time;
+  }
+  return undefined;
 }

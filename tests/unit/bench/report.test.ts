@@ -41,7 +41,7 @@ describe('bench report', () => {
     expect(summary.errorKinds).toEqual({ 'status 502 LB_ERR_UPSTREAM_FAILED': 1, ECONNRESET: 1 });
     expect(summary.lastErrorAfterKillMs).toBe(290);
     expect(summary.maxLatencyAroundKillMs).toBe(280);
-    expect(failoverTable([{ target: 'x', label: 'x', killedUpstream: 'f2', killAtMs: 110, summary, peerLog: {} }])).toContain('| 2 |');
+    expect(failoverTable([{ target: 'x', label: 'x', killedUpstream: 'f2', killAtMs: 110, summary, detectedAfterKillMs: null, peerLog: {} }])).toContain('| 2 |');
   });
 
   it('when no request fails, then the time to the last error is null', () => {
