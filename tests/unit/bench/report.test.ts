@@ -3,6 +3,7 @@ import type { LoadResult } from '../../../bench/load/wrk-parse.js';
 import type { RunRow } from '../../../bench/results.js';
 import { percentile, summarizeFailover } from '../../../bench/load/failover-summary.js';
 import { errorLabel } from '../../../bench/load/fixed-concurrency.js';
+import { countMessages, firstLineTime } from '../../../bench/load/peer-log.js';
 
 function row(target: string, rps: number, p99: number): RunRow {
   const result: LoadResult = {
@@ -58,5 +59,20 @@ describe('bench report', () => {
   it('when an error body is our JSON shape, then its code joins the label; HTML bodies give the status alone', () => {
     expect(errorLabel(502, Buffer.from('{"error":{"code":"LB_ERR_X","message":"m"}}'))).toBe('status 502 LB_ERR_X');
     expect(errorLabel(502, Buffer.from('<html>Bad Gateway</html>'))).toBe('status 502');
+  });
+});
+
+describe('peer log', () => {
+  it('when lines are pino JSON or plain text, then they are counted by msg or by their text', () => {
+    const lines = ['{"level":40,"msg":"retry budget exhausted"}', '{"level":40,"msg":"retry budget exhausted"}', '[WARNING] Server be/f2 is DOWN'];
+    expect(countMessages(lines)).toEqual({ 'retry budget exhausted': 2, '[WARNING] Server be/f2 is DOWN': 1 });
+  });
+
+  it('when looking for the line that took an upstream out, then lines before the kill or before `from` do not count', () => {
+    const lines = ['endpoint ejected', 'noise', 'endpoint ejected', 'endpoint ejected'];
+    const times = [5, 20, 30, 40];
+    expect(firstLineTime(lines, times, 0, 10, /ejected/)).toBe(30);
+    expect(firstLineTime(lines, times, 3, 10, /ejected/)).toBe(40);
+    expect(firstLineTime(lines, times, 0, 50, /ejected/)).toBeUndefined();
   });
 });
