@@ -19,6 +19,8 @@ export interface BenchOptions {
   readonly threads: number;
   readonly failoverS: number;
   readonly failoverConcurrency: number;
+  /** Kills per peer: the balancer's failover errors come and go, one run says little. */
+  readonly failoverRuns: number;
   readonly profileS: number;
   /** Scenario groups to run: proxy, slow, failover, workers, profile. */
   readonly groups: ReadonlySet<string>;
@@ -75,6 +77,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     threads: 1,
     failoverS: quick ? 3 : 8,
     failoverConcurrency: 32,
+    failoverRuns: quick ? 1 : 2,
     profileS: quick ? 4 : 10,
     groups,
     outDir: values.out ?? defaultOutDir,
