@@ -195,12 +195,12 @@ export class ProxyHandler {
       let failure: TryFailure;
       if (outcome.kind === 'response') {
         if (!isRetryableStatus(outcome.status)) {
-          table.recordSuccess(upstream, outcome.latencyMs);
+          table.recordSuccess(upstream, outcome.latencyMs, outcome.epoch);
           await relayResponse(ex, outcome);
           return;
         }
         failure = { kind: 'status', neverSent: false, reason: `status_${outcome.status}` };
-        table.recordFailure(upstream, failure.reason, outcome.latencyMs);
+        table.recordFailure(upstream, failure.reason, outcome.latencyMs, outcome.epoch);
       } else {
         if (outcome.clientAborted) return;
         const clientFault = balancerErrorIn(outcome.error);
@@ -216,10 +216,10 @@ export class ProxyHandler {
         // connect timeout, so P2C steers away from a dead endpoint before
         // (or without, when the ejection cap is reached) ejection.
         const charged = failure.kind === 'timeout' ? outcome.latencyMs : failure.kind === 'connect' ? config.timeouts.connectMs : undefined;
-        table.recordFailure(upstream, `${failure.reason}: ${(outcome.error as Error).message ?? ''}`, charged);
+        table.recordFailure(upstream, `${failure.reason}: ${(outcome.error as Error).message ?? ''}`, charged, outcome.epoch);
         ex.log.warn({ upstream: upstream.id, attempt, reason: failure.reason }, 'upstream try failed');
       }
-      const next = this.nextTry(ex, attempt, failure, hasIdempotencyKey, replayable, tried);
+      const next = await this.nextTry(ex, attempt, failure, hasIdempotencyKey, replayable, tried);
       if (next === undefined) {
         if (outcome.kind === 'response') {
           // No retry possible: the worker's own 502/503/504 is the answer.
@@ -255,29 +255,37 @@ export class ProxyHandler {
 
   /**
    * The endpoint for the next try, or undefined when no retry is allowed.
-   * Takes a retry-budget slot, except after a failure that provably never
-   * reached a worker: the budget exists to keep retries from multiplying
-   * the load on struggling workers, and a refused connection put no load on
-   * any (maxAttempts and the deadline still bound those retries).
+   * Takes a retry-budget slot (waiting up to RETRY_BUDGET_WAIT_MS for one),
+   * except after a failure that provably never reached a worker: the budget
+   * exists to keep retries from multiplying the load on struggling workers,
+   * and a refused connection put no load on any (maxAttempts and the
+   * deadline still bound those retries).
    */
-  private nextTry(
+  private async nextTry(
     ex: Exchange,
     attempt: number,
     failure: TryFailure,
     hasKey: boolean,
     replayable: boolean,
     tried: ReadonlySet<string>,
-  ): { upstream: UpstreamEndpoint; budgeted: boolean } | undefined {
+  ): Promise<{ upstream: UpstreamEndpoint; budgeted: boolean } | undefined> {
     const { config, budget, metrics } = this.deps;
     if (attempt >= config.retry.maxAttempts || !replayable || ex.clientSignal.aborted) return undefined;
     if (!isSafeToRetry(ex.method, hasKey, failure)) return undefined;
     if (ex.deadlineAt - performance.now() < 1) return undefined;
-    const pick = this.pick(tried, ex.hashKey);
-    if (pick.upstream === undefined) return undefined;
-    if (failure.neverSent) return { upstream: pick.upstream, budgeted: false };
-    if (!budget.tryAcquire()) {
+    const candidate = this.pick(tried, ex.hashKey).upstream;
+    if (candidate === undefined) return undefined;
+    if (failure.neverSent) return { upstream: candidate, budgeted: false };
+    const wait = Math.min(config.retry.budgetWaitMs, ex.deadlineAt - performance.now());
+    if (!(await budget.acquire(wait, ex.clientSignal))) {
       metrics.budgetExhausted.inc();
-      ex.log.warn({ attempt, active: budget.activeRequests, retrying: budget.inProgress }, 'retry budget exhausted');
+      ex.log.warn({ attempt, active: budget.activeRequests, retrying: budget.inProgress, waiting: budget.waiting }, 'retry budget exhausted');
+      return undefined;
+    }
+    // Picked after the wait: the table may have changed meanwhile.
+    const pick = this.pick(tried, ex.hashKey);
+    if (pick.upstream === undefined) {
+      budget.release();
       return undefined;
     }
     return { upstream: pick.upstream, budgeted: true };

@@ -23,6 +23,8 @@ export type TryOutcome =
       readonly headers: Dispatcher.ResponseData['headers'];
       readonly body: Dispatcher.ResponseData['body'];
       readonly latencyMs: number;
+      /** The endpoint's latency epoch when this try started. */
+      readonly epoch: number;
       /** Call once the response body is done (streamed or dumped): the endpoint's in-flight count drops. */
       readonly release: () => void;
     }
@@ -30,6 +32,7 @@ export type TryOutcome =
       readonly kind: 'failure';
       readonly failure: TryFailure;
       readonly latencyMs: number;
+      readonly epoch: number;
       readonly clientAborted: boolean;
       readonly error: unknown;
     };
@@ -59,6 +62,7 @@ export async function tryUpstream(upstream: UpstreamEndpoint, request: TryReques
   };
   const body = request.body.kind === 'none' ? null : request.body.kind === 'buffered' ? request.body.data : request.body.stream;
   const started = performance.now();
+  const epoch = upstream.latencyEpoch;
   try {
     const data = await upstream.pool.request({
       method: request.method as Dispatcher.HttpMethod,
@@ -69,7 +73,7 @@ export async function tryUpstream(upstream: UpstreamEndpoint, request: TryReques
     });
     const latencyMs = performance.now() - started;
     metrics.upstreamDuration.observe({ upstream: upstream.id }, latencyMs / 1000);
-    return { kind: 'response', status: data.statusCode, headers: data.headers, body: data.body, latencyMs, release };
+    return { kind: 'response', status: data.statusCode, headers: data.headers, body: data.body, latencyMs, epoch, release };
   } catch (error) {
     release();
     const latencyMs = performance.now() - started;
@@ -78,6 +82,7 @@ export async function tryUpstream(upstream: UpstreamEndpoint, request: TryReques
       kind: 'failure',
       failure: classifyError(error, timedOut),
       latencyMs,
+      epoch,
       clientAborted: request.clientSignal.aborted && !timedOut,
       error,
     };

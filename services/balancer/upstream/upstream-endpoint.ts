@@ -60,6 +60,13 @@ export class UpstreamEndpoint {
   lastErrorAt: number | undefined;
   private warmFrom: number;
   private latencyResetAt = 0;
+  /**
+   * Bumped whenever the latency history is forgotten. A try remembers the
+   * epoch it started in; results of tries started before a reset (say,
+   * timeouts of requests sent while the process was paused, landing after
+   * it passed its checks again) are stale and must not judge it again.
+   */
+  latencyEpoch = 0;
   private readonly now: () => number;
 
   constructor(
@@ -106,6 +113,7 @@ export class UpstreamEndpoint {
     if (end > this.latencyResetAt && end <= this.now()) {
       this.latencyResetAt = end;
       this.ewma.reset();
+      this.latencyEpoch += 1;
     }
     return this.ewma.get();
   }
@@ -113,6 +121,7 @@ export class UpstreamEndpoint {
   /** Forgets latency history (the endpoint passes active checks again). */
   resetLatency(): void {
     this.ewma.reset();
+    this.latencyEpoch += 1;
   }
 
   /** Share of traffic during slow start, in (0, 1]. */

@@ -110,16 +110,20 @@ export class UpstreamTable {
     return { endpoints: healthy, panic: false };
   }
 
-  recordSuccess(upstream: UpstreamEndpoint, latencyMs: number): void {
-    upstream.ewma.observe(latencyMs);
+  /** `epoch` is the endpoint's latency epoch when the try started; a stale one only resets the failure streak. */
+  recordSuccess(upstream: UpstreamEndpoint, latencyMs: number, epoch = upstream.latencyEpoch): void {
+    if (epoch === upstream.latencyEpoch) upstream.ewma.observe(latencyMs);
     upstream.outlier.recordSuccess();
   }
 
   /** A gateway failure (connect error, timeout, 502/503/504); may eject, within the ejection cap. */
-  recordFailure(upstream: UpstreamEndpoint, reason: string, latencyMs?: number): void {
+  recordFailure(upstream: UpstreamEndpoint, reason: string, latencyMs?: number, epoch = upstream.latencyEpoch): void {
+    upstream.recordError(reason);
+    // A try from before the endpoint was judged afresh (ejection over, checks
+    // passing again) says nothing about it now.
+    if (epoch !== upstream.latencyEpoch) return;
     // A failed try still says how long the endpoint made us wait.
     if (latencyMs !== undefined) upstream.ewma.observe(latencyMs);
-    upstream.recordError(reason);
     if (!upstream.outlier.recordFailure()) return;
     const total = this.byId.size;
     const ejected = this.all().filter((u) => u.outlier.state() === 'ejected').length;

@@ -167,7 +167,10 @@ export function describeChaos(title: string, target: ChaosTarget): void {
       const rows = await upstreamTable(lb());
       paused.signal('SIGCONT');
       const before = await servedBy(lb(), endpoint);
-      await waitFor(async () => (await servedBy(lb(), endpoint)) > before + 5, 10_000, 'traffic to return to the continued endpoint');
+      await waitFor(async () => (await servedBy(lb(), endpoint)) > before + 5, 10_000, 'traffic to return to the continued endpoint').catch(async (err: unknown) => {
+        const warnings = lb().process.lines.filter((l) => l.includes('"level":40')).slice(-10);
+        throw new Error(`${(err as Error).message}\ntable: ${JSON.stringify(await upstreamTable(lb()))}\nwarnings:\n${warnings.join('\n')}`);
+      });
       stop.abort();
       const result = await load;
       report(`${title}: SIGSTOP`, result);

@@ -164,6 +164,23 @@ describe('upstream table health', () => {
     expect(t.candidates().endpoints.map((u) => u.id)).toEqual([a.id]);
   });
 
+  it('when results of tries started before the endpoint was judged afresh arrive, then they neither count as failures nor set its latency', () => {
+    const t = table(50);
+    tables.push(t);
+    t.apply(endpoints(3));
+    const u = t.get('127.0.0.1:20001');
+    if (!u) throw new Error('missing');
+    const before = u.latencyEpoch;
+    u.resetLatency();
+    for (let i = 0; i < 5; i++) t.recordFailure(u, 'timeout', 1_000, before);
+    expect(u.stateName()).toBe('healthy');
+    expect(u.latencyMs()).toBeUndefined();
+    t.recordSuccess(u, 4, before);
+    expect(u.latencyMs()).toBeUndefined();
+    t.recordSuccess(u, 4);
+    expect(u.latencyMs()).toBeCloseTo(4, 0);
+  });
+
   it('when an endpoint disappears from discovery, then it is dropped and listed once even if reported twice', () => {
     const t = table(50);
     tables.push(t);

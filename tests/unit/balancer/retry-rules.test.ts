@@ -31,6 +31,40 @@ describe('retry budget', () => {
   });
 });
 
+describe('retry budget waits', () => {
+  it('when a slot frees up within the wait, then the waiting retry gets it, first come first served', async () => {
+    const budget = new RetryBudget(0.2, 1);
+    expect(budget.tryAcquire()).toBe(true);
+    const order: string[] = [];
+    const first = budget.acquire(1_000).then((ok) => order.push(`first:${ok}`));
+    const second = budget.acquire(1_000).then((ok) => order.push(`second:${ok}`));
+    expect(budget.tryAcquire()).toBe(false);
+    budget.release();
+    await first;
+    budget.release();
+    await second;
+    expect(order).toEqual(['first:true', 'second:true']);
+    expect(budget.inProgress).toBe(1);
+  });
+
+  it('when no slot frees up within the wait, then the retry is refused and leaves the queue', async () => {
+    const budget = new RetryBudget(0.2, 1);
+    budget.tryAcquire();
+    expect(await budget.acquire(20)).toBe(false);
+    expect(budget.waiting).toBe(0);
+    budget.release();
+    expect(budget.inProgress).toBe(0);
+  });
+
+  it('when the client goes away while waiting, then the wait ends at once', async () => {
+    const budget = new RetryBudget(0.2, 0);
+    const controller = new AbortController();
+    const waiting = budget.acquire(10_000, controller.signal);
+    controller.abort();
+    expect(await waiting).toBe(false);
+  });
+});
+
 describe('retry safety', () => {
   const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
   const reset = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
