@@ -126,7 +126,7 @@ export function parseBalancerConfig(env: Env): Readonly<BalancerConfig> {
       maxAttempts: r.int('RETRY_MAX_ATTEMPTS', 3, { min: 1, max: 10 }),
       budgetRatio: r.number('RETRY_BUDGET_RATIO', 0.2, { min: 0, max: 1 }),
       minConcurrent: r.int('RETRY_MIN_CONCURRENT', 3, { min: 0 }),
-      budgetWaitMs: ms('RETRY_BUDGET_WAIT_MS', 100, 0),
+      budgetWaitMs: ms('RETRY_BUDGET_WAIT_MS', 1_000, 0),
       backoffBaseMs: ms('RETRY_BACKOFF_BASE_MS', 10, 0),
       backoffMaxMs: ms('RETRY_BACKOFF_MAX_MS', 200, 0),
     },

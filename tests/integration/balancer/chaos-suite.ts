@@ -134,9 +134,9 @@ export function describeChaos(title: string, target: ChaosTarget): void {
       report(`${title}: SIGKILL`, result);
       expect(describeFailures(result, lb())).toBe(describeFailures({ ...result, failures: [] }));
       // The load really ran before, across and after the fault (counts vary with machine load).
-      expect(result.okAt.filter((t) => t < killedAt).length).toBeGreaterThan(10);
-      expect(result.okAt.filter((t) => t > killedAt && t < restartedAt).length).toBeGreaterThan(10);
-      expect(result.okAt.filter((t) => t > restartedAt).length).toBeGreaterThan(10);
+      expect(result.okAt.filter((t) => t < killedAt).length).toBeGreaterThan(2);
+      expect(result.okAt.filter((t) => t > killedAt && t < restartedAt).length).toBeGreaterThan(2);
+      expect(result.okAt.filter((t) => t > restartedAt).length).toBeGreaterThan(2);
     });
 
     it('when every upstream is restarted one by one with SIGTERM under load, then clients see zero errors', async () => {

@@ -108,7 +108,7 @@ describe('timeouts', () => {
 describe('retry budget', () => {
   it('when the budget allows no retries, then a failing GET is answered after one try and the refusal is counted', async () => {
     const failing = await Promise.all(['a', 'b'].map((n) => upstream(n, (_q, s) => ((s.statusCode = 503), s.end(n)))));
-    const url = await balancerFor(failing, { RETRY_BUDGET_RATIO: '0', RETRY_MIN_CONCURRENT: '0' });
+    const url = await balancerFor(failing, { RETRY_BUDGET_RATIO: '0', RETRY_MIN_CONCURRENT: '0', RETRY_BUDGET_WAIT_MS: '50' });
     const r = await call(`${url}/x`, { headers: { 'x-request-id': 'no-budget' } });
     expect(r.status).toBe(503);
     expect(r.code).toBeUndefined();
