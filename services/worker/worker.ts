@@ -75,6 +75,7 @@ export class WorkerService {
 
   async start(): Promise<WorkerAddresses> {
     const adminPort = await listen(this.admin, this.config.adminPort, this.config.host);
+    this.logger.info({ adminPort }, 'admin listening');
     if (this.config.migrateOnStart) {
       this.phase = 'migrating';
       await this.migrateWithRetry();

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { request } from 'undici';
 import { TestPostgres } from '../../helpers/postgres.js';
-import { ProcessGroup, REPO_ROOT } from '../../helpers/service-process.js';
+import { ProcessGroup, REPO_ROOT, ServiceProcess } from '../../helpers/service-process.js';
 import { startWorker } from '../../helpers/worker-process.js';
 
 let postgres: TestPostgres;
@@ -38,13 +38,24 @@ describe('when Postgres is not there yet at start-up', () => {
   test('then the worker waits with readiness 503 and serves once Postgres appears', async () => {
     await postgres.stop();
     try {
-      const starting = startWorker(postgres.url('postgres'), { PG_CONNECT_TIMEOUT_MS: '500' });
-      await new Promise((r) => setTimeout(r, 1_500));
+      // Ready here means "the worker has seen Postgres missing": started only then, Postgres surely came late.
+      const { process: worker, ready } = await ServiceProcess.start({
+        script: 'dist/services/worker/main.js',
+        env: { DATABASE_URL: postgres.url('postgres'), HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', PG_CONNECT_TIMEOUT_MS: '500' },
+        readyMessage: 'migrations failed; retrying',
+      });
+      processes.add(worker);
+      expect(ready.attempt).toBe(1);
+      const listening = await worker.waitForLog((e) => e.msg === 'worker listening', 1_000).catch(() => undefined);
+      expect(listening).toBeUndefined();
+      const admin = await worker.waitForLog((e) => e.msg === 'admin listening', 1_000);
+      const waiting = await request(`http://127.0.0.1:${Number(admin.adminPort)}/readyz`);
+      expect(waiting.statusCode).toBe(503);
+      expect(await waiting.body.json()).toMatchObject({ reason: 'migrating' });
+      expect((await request(`http://127.0.0.1:${Number(admin.adminPort)}/livez`)).statusCode).toBe(200);
       await postgres.start();
-      const worker = await starting;
-      processes.add(worker.process);
-      expect(worker.process.entries().some((e) => e.msg === 'migrations failed; retrying')).toBe(true);
-      const res = await request(`${worker.adminUrl}/readyz`);
+      const up = await worker.waitForLog((e) => e.msg === 'worker listening', 30_000);
+      const res = await request(`http://127.0.0.1:${Number(up.adminPort)}/readyz`);
       expect(res.statusCode).toBe(200);
       await res.body.dump();
     } finally {
