@@ -92,13 +92,18 @@ export class ProxyHandler {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const clientGone = new AbortController();
     const admitted = this.active < config.limits.maxInFlight;
+    // The child logger is built only when a line is written: most requests log nothing.
+    let childLog: Logger | undefined;
     const exchange: Exchange = {
       req,
       res,
       method,
       path: upstreamPath(req.url) ?? '',
       requestId,
-      log: logger.child({ requestId }),
+      get log(): Logger {
+        childLog ??= logger.child({ requestId });
+        return childLog;
+      },
       hashKey: undefined,
       clientSignal: clientGone.signal,
       deadlineAt: started + config.timeouts.totalMs,
@@ -115,7 +120,9 @@ export class ProxyHandler {
       const labels = { method: methodLabel(method), status_class: statusClass(status) };
       metrics.requests.inc({ ...labels, upstream: exchange.upstreamLabel });
       metrics.duration.observe(labels, (performance.now() - started) / 1000);
-      exchange.log.debug({ method, path: exchange.path, status, upstream: exchange.upstreamLabel, ms: Math.round(performance.now() - started) }, 'request');
+      if (logger.isLevelEnabled('debug')) {
+        exchange.log.debug({ method, path: exchange.path, status, upstream: exchange.upstreamLabel, ms: Math.round(performance.now() - started) }, 'request');
+      }
       if (admitted) this.leave();
     });
     if (!admitted) {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/index.js';
 import { BalancerError } from '../errors.js';
 import { sendError } from './error-response.js';
@@ -43,7 +43,7 @@ export async function relayResponse(ex: RelayTarget, outcome: Extract<TryOutcome
       sendError(ex.res, { code: 'LB_ERR_UPSTREAM_FAILED', message: 'upstream response could not be relayed', requestId: ex.requestId });
       return;
     }
-    await pipeline(outcome.body, ex.res);
+    await pipeBody(outcome.body, ex.res);
   } catch (err) {
     // The client left, or the upstream broke off mid-body: the response is
     // already started, so the only honest signal left is a cut connection.
@@ -52,4 +52,40 @@ export async function relayResponse(ex: RelayTarget, outcome: Extract<TryOutcome
   } finally {
     outcome.release();
   }
+}
+
+/**
+ * body.pipe(res) as a promise. stream/promises' pipeline() costs an
+ * AbortController and a DOMException per response (about a tenth of the
+ * balancer's CPU in the small-GET profile); this does only what a relay
+ * needs: resolve when the client has the whole body, reject (and stop
+ * reading the upstream) when either side breaks off.
+ */
+function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      body.off('error', onError);
+      res.off('finish', onFinish);
+      res.off('close', onClose);
+      res.off('error', onError);
+    };
+    const onFinish = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      body.unpipe(res);
+      body.destroy();
+      reject(err);
+    };
+    const onClose = (): void => {
+      if (!res.writableFinished) onError(new Error('client connection closed before the response was complete'));
+    };
+    body.once('error', onError);
+    res.once('error', onError);
+    res.once('finish', onFinish);
+    res.once('close', onClose);
+    body.pipe(res);
+  });
 }
