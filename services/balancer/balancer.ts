@@ -8,6 +8,7 @@ import { ActiveHealthChecker } from './health/active-checker.js';
 import { BalancerMetrics } from './metrics.js';
 import { createPicker } from './pick/index.js';
 import { createClientErrorListener } from './proxy/client-errors.js';
+import { FirstRequestTimer } from './proxy/first-request-timer.js';
 import { ProxyHandler } from './proxy/proxy-handler.js';
 import { RetryBudget } from './proxy/retry-budget.js';
 import { UpgradeTunnels } from './proxy/upgrade-tunnel.js';
@@ -93,7 +94,11 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     connectionsCheckingInterval: Math.min(1_000, config.timeouts.clientHeaderMs),
     requireHostHeader: true,
   });
+  const firstRequest = new FirstRequestTimer(config.timeouts.clientHeaderMs, metrics);
+  server.on('connection', firstRequest.onConnection);
+  server.on('request', firstRequest.onRequest);
   server.on('request', proxy.handle);
+  server.on('upgrade', firstRequest.onUpgrade);
   server.on('upgrade', tunnels.handle);
   server.on('clientError', createClientErrorListener(proxy, metrics));
 
