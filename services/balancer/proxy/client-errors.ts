@@ -20,7 +20,9 @@ export function clientErrorAnswer(err: unknown): BalancerErrorCode | undefined {
 /**
  * The data server's `clientError` listener. A request that is already being
  * handled (a bad chunk in its body, a body that came too slowly) is answered
- * through its ServerResponse; otherwise a raw response goes on the socket.
+ * through its ServerResponse; an error in a request pipelined behind a fully
+ * read one closes the connection after that one's answer; otherwise a raw
+ * response goes on the socket.
  * Either way the connection closes, and nothing was forwarded upstream.
  */
 export function createClientErrorListener(proxy: ProxyHandler, metrics: BalancerMetrics): (err: Error, socket: Socket) => void {
@@ -32,6 +34,17 @@ export function createClientErrorListener(proxy: ProxyHandler, metrics: Balancer
     }
     metrics.clientErrors.inc({ code });
     const res = proxy.responseFor(socket);
+    if (res?.req.complete === true) {
+      // The error is in a pipelined request after this one (RFC 9112 §9.3.2).
+      // This request was read whole and may already be at a worker, so its
+      // own answer must not be replaced by a 400 (a client could then retry
+      // a POST that was applied): let it finish, then close the connection
+      // without reading further.
+      res.shouldKeepAlive = false;
+      if (res.writableFinished) socket.destroy();
+      else res.once('finish', () => socket.destroy());
+      return;
+    }
     if (res !== undefined) {
       if (!sendError(res, { code, close: true })) socket.destroy();
       else res.once('finish', () => socket.destroy());
