@@ -30,6 +30,10 @@ export interface BalancerConfig {
   };
   readonly limits: {
     readonly maxHeaderBytes: number;
+    /** Request-target length limit (414); RFC 9112 §3 asks for at least 8000 octets of request line. */
+    readonly maxUrlBytes: number;
+    /** Header field count limit (431); Node would otherwise drop fields past its maxHeadersCount silently. */
+    readonly maxHeaderCount: number;
     readonly maxBodyBytes: number;
     /** Bodies up to this size are buffered before sending, which keeps them retryable. */
     readonly retryBufferBytes: number;
@@ -112,6 +116,8 @@ export function parseBalancerConfig(env: Env): Readonly<BalancerConfig> {
     },
     limits: {
       maxHeaderBytes: r.int('MAX_HEADER_BYTES', 16_384, { min: 1_024, max: 1_048_576 }),
+      maxUrlBytes: r.int('MAX_URL_BYTES', 8_192, { min: 256, max: 1_048_576 }),
+      maxHeaderCount: r.int('MAX_HEADER_COUNT', 100, { min: 10, max: 10_000 }),
       maxBodyBytes,
       retryBufferBytes: Math.min(
         r.int('RETRY_BUFFER_BYTES', 65_536, { min: 0, max: 16_777_216 }),

@@ -14,7 +14,9 @@ export const LB_ERRORS = {
   LB_ERR_REQUEST_TIMEOUT: { status: 408, message: 'request not received in time' },
   /** 413: the request body exceeds the configured limit. */
   LB_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
-  /** 431: the request header section exceeds the configured limit (RFC 6585 §5). */
+  /** 414: the request target is longer than MAX_URL_BYTES (RFC 9110 §15.5.15). */
+  LB_ERR_URI_TOO_LONG: { status: 414, message: 'request target too long' },
+  /** 431: the request header section exceeds the configured size or field count (RFC 6585 §5). */
   LB_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'request header fields too large' },
   /** 503: discovery knows no endpoint that may take traffic. */
   LB_ERR_NO_ENDPOINTS: { status: 503, message: 'no upstream endpoint available' },

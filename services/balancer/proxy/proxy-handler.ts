@@ -10,6 +10,7 @@ import type { UpstreamTable } from '../upstream/upstream-table.js';
 import { sendError } from './error-response.js';
 import { addForwardingHeaders, clientAddress, forwardableHeaders, requestIdFrom } from './headers.js';
 import { prepareBody, type PreparedBody } from './request-body.js';
+import { requestLimitError } from './request-limits.js';
 import { hashKeyOf, upstreamPath } from './request-target.js';
 import type { RetryBudget } from './retry-budget.js';
 import { backoffMs, isRetryableStatus, isSafeToRetry, type TryFailure } from './retry-policy.js';
@@ -128,6 +129,13 @@ export class ProxyHandler {
     if (!admitted) {
       metrics.shed.inc({ reason: 'max_in_flight' });
       sendError(res, { code: 'LB_ERR_OVERLOADED', requestId, retryAfterSeconds: config.limits.retryAfterSeconds, close: true });
+      return;
+    }
+    const overLimit = requestLimitError(req, config.limits);
+    if (overLimit !== undefined) {
+      // Answered before the body is read, so the connection must close (RFC 9112 §9.6).
+      metrics.clientErrors.inc({ code: overLimit });
+      sendError(res, { code: overLimit, requestId, close: true });
       return;
     }
     if (exchange.path === '') {

@@ -16,6 +16,20 @@ describe('balancer config', () => {
     expect(Object.isFrozen(config.timeouts)).toBe(true);
   });
 
+  it('when the request target and header count limits are set or left out, then they are parsed with 8 KiB and 100 as defaults and bounded', () => {
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1' }).limits).toMatchObject({ maxUrlBytes: 8_192, maxHeaderCount: 100 });
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', MAX_URL_BYTES: '2048', MAX_HEADER_COUNT: '50' }).limits).toMatchObject({ maxUrlBytes: 2_048, maxHeaderCount: 50 });
+    let error: unknown;
+    try {
+      parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', MAX_URL_BYTES: '10', MAX_HEADER_COUNT: 'many' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['MAX_URL_BYTES', 'MAX_HEADER_COUNT']) expect(problems).toContain(name);
+  });
+
   it('when several variables are wrong, then one ConfigError lists each of them', () => {
     let error: unknown;
     try {

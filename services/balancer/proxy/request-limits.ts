@@ -1,0 +1,23 @@
+import type { IncomingMessage } from 'node:http';
+import type { BalancerConfig } from '../config.js';
+import type { BalancerErrorCode } from '../errors.js';
+
+/**
+ * Limits Node's parser does not enforce the way a proxy needs, checked before
+ * anything is forwarded:
+ * - the request target: llhttp only counts it towards MAX_HEADER_BYTES, so a
+ *   long URL under that limit would be forwarded; RFC 9110 §15.5.15 gives it
+ *   its own answer, 414 (RFC 9112 §3 recommends supporting at least 8000
+ *   octets of request line, hence the 8 KiB default);
+ * - the header field count: past `maxHeadersCount` Node silently drops fields
+ *   from `req.headers` (rawHeaders keeps them), so a request with thousands of
+ *   tiny fields would be forwarded with a different header set than the one
+ *   parsed here. It gets 431 (RFC 6585 §5) instead.
+ * Undefined means the request is within the limits.
+ */
+export function requestLimitError(req: IncomingMessage, limits: BalancerConfig['limits']): BalancerErrorCode | undefined {
+  // llhttp hands the target over as latin1, one character per octet.
+  if ((req.url ?? '').length > limits.maxUrlBytes) return 'LB_ERR_URI_TOO_LONG';
+  if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return 'LB_ERR_HEADERS_TOO_LARGE';
+  return undefined;
+}
