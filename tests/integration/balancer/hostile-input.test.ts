@@ -21,7 +21,7 @@ const CHECK_INTERVAL_MS = 1_000;
  * (64 KiB) of body, so the 500 idle sockets are worth single-digit MB. 200 MB
  * is the baseline plus ~70 MB of GC slack: it catches a balancer that buffers
  * what hostile clients send without bound (the chunk-extension and long-URL
- * cases alone send over 1 MB, the fuzz more), not a leak of a few KB.
+ * cases alone send about 0.5 MB), not a leak of a few KB.
  */
 const RSS_BOUND_BYTES = 200 * 1024 * 1024;
 
