@@ -10,6 +10,8 @@ export interface BalancerConfig {
   readonly port: number;
   readonly adminPort: number;
   readonly logLevel: LogLevel;
+  /** One info line per answered request (request id, upstream, status, duration, attempts). */
+  readonly accessLog: boolean;
   /** Where endpoints come from: static (UPSTREAMS), kubernetes (EndpointSlices) or dns; see services/shared/discovery. */
   readonly discovery: DiscoveryConfig;
   readonly picker: PickerName;
@@ -101,6 +103,7 @@ export function parseBalancerConfig(env: Env): Readonly<BalancerConfig> {
     port: r.port('BALANCER_PORT', 8080),
     adminPort: r.port('BALANCER_ADMIN_PORT', 9090),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    accessLog: r.bool('ACCESS_LOG', true),
     discovery,
     picker,
     ...(hashKey !== undefined ? { hashKey } : {}),

@@ -44,6 +44,8 @@ interface Exchange {
   readonly clientSignal: AbortSignal;
   readonly deadlineAt: number;
   upstreamLabel: string;
+  /** Upstream tries made so far (0 when the balancer answered by itself), for the access log. */
+  attempts: number;
 }
 
 const FAILURE_ANSWER: Record<TryFailure['kind'], BalancerErrorCode> = {
@@ -71,6 +73,18 @@ export class ProxyHandler {
   /** The response in progress on a client socket, for answering parse errors that arrive mid-request. */
   responseFor(socket: Socket): ServerResponse | undefined {
     return this.responses.get(socket);
+  }
+
+  private accessFields(ex: Exchange, status: number, started: number): Record<string, unknown> {
+    return {
+      method: ex.method,
+      path: ex.path,
+      status,
+      upstream: ex.upstreamLabel,
+      ms: Math.round(performance.now() - started),
+      attempts: ex.attempts,
+      retries: Math.max(0, ex.attempts - 1),
+    };
   }
 
   /** Resolves when no admitted request is in progress. */
@@ -109,6 +123,7 @@ export class ProxyHandler {
       clientSignal: clientGone.signal,
       deadlineAt: started + config.timeouts.totalMs,
       upstreamLabel: 'none',
+      attempts: 0,
     };
     this.responses.set(req.socket, res);
     if (this.deps.isDraining()) res.setHeader('connection', 'close');
@@ -121,8 +136,13 @@ export class ProxyHandler {
       const labels = { method: methodLabel(method), status_class: statusClass(status) };
       metrics.requests.inc({ ...labels, upstream: exchange.upstreamLabel });
       metrics.duration.observe(labels, (performance.now() - started) / 1000);
-      if (logger.isLevelEnabled('debug')) {
-        exchange.log.debug({ method, path: exchange.path, status, upstream: exchange.upstreamLabel, ms: Math.round(performance.now() - started) }, 'request');
+      // The access line is the debug 'request' line raised to info. The level
+      // checks come first so that a line not written builds nothing (no
+      // child logger, no fields object).
+      if (config.accessLog) {
+        if (logger.isLevelEnabled('info')) exchange.log.info(this.accessFields(exchange, status, started), 'access');
+      } else if (logger.isLevelEnabled('debug')) {
+        exchange.log.debug(this.accessFields(exchange, status, started), 'request');
       }
       if (admitted) this.leave();
     });
@@ -199,6 +219,7 @@ export class ProxyHandler {
     for (let attempt = 1; ; attempt++) {
       tried.add(upstream.id);
       ex.upstreamLabel = upstream.id;
+      ex.attempts = attempt;
       const remaining = ex.deadlineAt - performance.now();
       const outcome: TryOutcome = await tryUpstream(
         upstream,

@@ -30,6 +30,12 @@ describe('balancer config', () => {
     for (const name of ['MAX_URL_BYTES', 'MAX_HEADER_COUNT']) expect(problems).toContain(name);
   });
 
+  it('when ACCESS_LOG is left out or set, then the access log defaults to on and can be turned off', () => {
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1' }).accessLog).toBe(true);
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', ACCESS_LOG: 'false' }).accessLog).toBe(false);
+    expect(() => parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', ACCESS_LOG: 'sometimes' })).toThrow(ConfigError);
+  });
+
   it('when several variables are wrong, then one ConfigError lists each of them', () => {
     let error: unknown;
     try {
