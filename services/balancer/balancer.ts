@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { closeServer, createAdminServer, createMetricsRegistry, delay, listen, type EndpointSource, type Logger } from '../shared/index.js';
+import { RecentTraffic } from './admin/recent-traffic.js';
 import { statusPageRoute } from './admin/status-page.js';
+import { trafficRoute } from './admin/traffic-route.js';
 import { upstreamsRoute } from './admin/upstreams-route.js';
 import type { BalancerConfig } from './config.js';
 import { ActiveHealthChecker } from './health/active-checker.js';
@@ -71,6 +73,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
   const picker = createPicker(config.picker, random);
   let draining = false;
   let started = false;
+  const traffic = new RecentTraffic();
   const proxy = new ProxyHandler({
     config,
     table,
@@ -80,6 +83,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     logger,
     random,
     isDraining: () => draining,
+    traffic,
   });
   const tunnels = new UpgradeTunnels({ config, table, picker, metrics, logger });
   const checker = config.activeHealth.enabled ? new ActiveHealthChecker(table, config.activeHealth, logger) : undefined;
@@ -118,6 +122,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
         inFlight: () => proxy.inFlight,
         tunnels: () => tunnels.count,
       }),
+      '/admin/traffic': trafficRoute(traffic),
       '/admin/status': statusPageRoute(),
     },
   });

@@ -115,6 +115,11 @@ describeWithChromium('when the status page is open in headless Chromium against 
     const victimRow = page.locator('#rows tr', { hasText: `127.0.0.1:${victim.port}` });
     // The failing state is shown in red (class from the state name), not only as text.
     expect(await victimRow.locator('td').nth(1).evaluate((td) => td.ownerDocument.defaultView?.getComputedStyle(td).color)).toBe('rgb(176, 0, 32)');
+    // The traffic section shows the requests just sent (rate over the last completed 10 s, bars over 5 minutes).
+    const shown = Date.now() + 15_000;
+    while (!/last 10 s: [1-9][0-9.]* req\/s/.test((await page.textContent('#traffic')) ?? '') && Date.now() < shown) await page.waitForTimeout(250);
+    expect(await page.textContent('#traffic')).toMatch(/errors \d+\.\d % · p50 (≤ \d+ ms|-) · p99 (≤ \d+ ms|-)/);
+    expect(await page.locator('#bars div').count()).toBeGreaterThan(20);
     await page.screenshot({ path: join(dir, 'worker-killed.png'), fullPage: true });
     expect(existsSync(join(dir, 'worker-killed.png'))).toBe(true);
   }, 30_000);

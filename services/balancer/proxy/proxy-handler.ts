@@ -4,6 +4,7 @@ import { delay, type Logger } from '../../shared/index.js';
 import type { BalancerConfig } from '../config.js';
 import { BalancerError, type BalancerErrorCode } from '../errors.js';
 import { methodLabel, statusClass, type BalancerMetrics } from '../metrics.js';
+import type { RecentTraffic } from '../admin/recent-traffic.js';
 import type { Picker } from '../pick/index.js';
 import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
 import type { UpstreamTable } from '../upstream/upstream-table.js';
@@ -26,6 +27,8 @@ export interface ProxyDeps {
   readonly logger: Logger;
   readonly random: () => number;
   readonly isDraining: () => boolean;
+  /** The status page's last-minutes view (rate, errors, latency). */
+  readonly traffic: RecentTraffic;
 }
 
 /** Expect is answered by Node itself (100-continue) and the body is re-sent by us, so it is not forwarded. */
@@ -135,7 +138,9 @@ export class ProxyHandler {
       const status = res.headersSent ? res.statusCode : 499;
       const labels = { method: methodLabel(method), status_class: statusClass(status) };
       metrics.requests.inc({ ...labels, upstream: exchange.upstreamLabel });
-      metrics.duration.observe(labels, (performance.now() - started) / 1000);
+      const elapsedMs = performance.now() - started;
+      metrics.duration.observe(labels, elapsedMs / 1000);
+      this.deps.traffic.record(status, elapsedMs);
       // The access line is the debug 'request' line raised to info. The level
       // checks come first so that a line not written builds nothing (no
       // child logger, no fields object).
@@ -261,7 +266,10 @@ export class ProxyHandler {
           // No retry possible: the worker's own 502/503/504 is the answer.
           await relayResponse(ex, outcome);
         } else {
-          const deadline = performance.now() >= ex.deadlineAt;
+          // The same "time is up" test nextTry() uses (under 1 ms left): a
+          // retry refused for lack of time is the deadline's doing, even when
+          // timers fired a fraction of a millisecond early.
+          const deadline = ex.deadlineAt - performance.now() < 1;
           const code: BalancerErrorCode = deadline && failure.kind === 'timeout' ? 'LB_ERR_DEADLINE_EXCEEDED' : FAILURE_ANSWER[failure.kind];
           sendError(ex.res, {
             code,
