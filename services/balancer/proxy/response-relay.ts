@@ -63,6 +63,10 @@ export async function relayResponse(ex: RelayTarget, outcome: Extract<TryOutcome
  */
 function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Stays for good: destroying an unfinished undici body emits
+    // RequestAbortedError, which nobody needs once the relay has settled, and
+    // an 'error' event without a listener would crash the process.
+    body.on('error', ignoreLateError);
     const cleanup = (): void => {
       body.off('error', onError);
       res.off('finish', onFinish);
@@ -89,3 +93,5 @@ function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
     body.pipe(res);
   });
 }
+
+function ignoreLateError(): void {}
