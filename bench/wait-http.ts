@@ -18,35 +18,31 @@ export function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: numbe
 
 /** Polls url until it answers 200; a peer is only measured once it proxies for real. */
 export async function waitFor200(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const { status } = await httpGet(url, 1_000);
-      if (status === 200) return;
-      last = `status ${status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} not answering 200 after ${timeoutMs} ms (${last})`);
+  const last = await pollFor200(url, timeoutMs, () => false);
+  if (last !== undefined) throw new Error(`${url} not answering 200 after ${timeoutMs} ms (${last})`);
 }
 
 /** waitFor200 for a process we started: fails fast if it exits, and says what it printed. */
 export async function waitForChild(child: Child, url: string, timeoutMs = 15_000): Promise<void> {
+  const last = await pollFor200(url, timeoutMs, () => child.exited());
+  if (last === undefined) return;
+  const why = child.exited() ? 'exited' : `not answering 200 after ${timeoutMs} ms (${last})`;
+  throw new Error(`${child.name} ${why} at ${url}:\n${child.lines.slice(-20).join('\n')}`);
+}
+
+/** Undefined once url answers 200; otherwise, at the deadline or when giveUp() says so, the last thing seen. */
+async function pollFor200(url: string, timeoutMs: number, giveUp: () => boolean): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
-  while (Date.now() < deadline && !child.exited()) {
+  while (Date.now() < deadline && !giveUp()) {
     try {
       const { status } = await httpGet(url, 1_000);
-      if (status === 200) return;
+      if (status === 200) return undefined;
       last = `status ${status}`;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const why = child.exited() ? 'exited' : `not answering 200 after ${timeoutMs} ms (${last})`;
-  throw new Error(`${child.name} ${why} at ${url}:\n${child.lines.slice(-20).join('\n')}`);
+  return last;
 }

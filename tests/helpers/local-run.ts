@@ -58,10 +58,10 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** Runs the real CLI (`node dist/services/client/main.js`) as a child process, with a hard time limit. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+/** Runs a compiled entry point to completion, capturing its output, with a hard time limit. */
+function runToExit(script: string, args: readonly string[], env: Record<string, string>, timeoutMs: number, what: string): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'dist/services/client/main.js'), ...args], {
+    const child = spawn(process.execPath, [resolve(REPO_ROOT, script), ...args], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +72,7 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      fail(new Error(`flotilla ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      fail(new Error(`${what} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -81,27 +81,14 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   });
 }
 
+/** Runs the real CLI (`node dist/services/client/main.js`) as a child process, with a hard time limit. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+  return runToExit('dist/services/client/main.js', args, env, timeoutMs, `flotilla ${args.join(' ')}`);
+}
+
 /** Runs the supervisor to completion (for start-up failures), with a hard time limit. */
-export function runSupervisor(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'dist/services/local/main.js'), ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`supervisor did not exit:\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+export function runSupervisor(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runToExit('dist/services/local/main.js', args, env, 30_000, 'supervisor');
 }
 
 /**
