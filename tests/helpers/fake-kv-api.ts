@@ -31,7 +31,23 @@ export async function startFakeKvApi(fault: Fault): Promise<{ url: string; close
   const counters = new Map<string, number>();
   const replies = new Map<string, { status: number; body: unknown }>();
   let version = 0;
-  let puts = 0;
+  // lose-writes: every fourth key name seen (the first one included) keeps
+  // its first stored value for good; later PUTs and DELETEs on it are
+  // acknowledged and dropped. Per key rather than per request, so the final
+  // read-back of such a key always disagrees with its last acknowledged write
+  // (a lost write that a later write happens to cover is invisible at the end).
+  const doomedKeys = new Set<string>();
+  let keysSeen = 0;
+  const seen = new Set<string>();
+  const losesWritesTo = (name: string, item: Item | undefined): boolean => {
+    if (fault !== 'lose-writes') return false;
+    if (!seen.has(name)) {
+      if (keysSeen % 4 === 0) doomedKeys.add(name);
+      keysSeen += 1;
+      seen.add(name);
+    }
+    return doomedKeys.has(name) && item !== undefined;
+  };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://fake');
@@ -61,16 +77,14 @@ export async function startFakeKvApi(fault: Fault): Promise<{ url: string; close
         } else if (req.method === 'PUT') {
           const body = await readJson(req);
           version += 1;
-          puts += 1;
-          // Every fifth acknowledged write silently goes nowhere.
-          if (!(fault === 'lose-writes' && puts % 5 === 0)) {
+          if (!losesWritesTo(name, item)) {
             items.set(name, { value: body.value, version, ...(item !== undefined ? { previous: { value: item.value, version: item.version } } : {}) });
           }
           remember(item === undefined ? 201 : 200, { key: name, value: body.value, version: String(version), updatedAt: new Date().toISOString() });
         } else if (req.method === 'DELETE') {
           if (item === undefined) remember(404, { error: { code: 'WRK_ERR_NOT_FOUND', message: 'no such key' } });
           else {
-            items.delete(name);
+            if (!losesWritesTo(name, item)) items.delete(name);
             remember(204, undefined);
           }
         } else send(res, 405);
