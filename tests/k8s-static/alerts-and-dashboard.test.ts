@@ -15,8 +15,8 @@ const havePromtool = existsSync(PROMTOOL);
 const describeWithPromtool = havePromtool || process.env.CI === 'true' ? describe : describe.skip;
 if (!havePromtool) process.stderr.write('alerts-and-dashboard.test: /usr/bin/promtool not installed (apt-get install prometheus); promtool checks skipped\n');
 
-/** Series the rules may use that come from kube-state-metrics, not from our services. */
-const EXTERNAL_METRICS = new Set(['kube_pod_container_status_restarts_total']);
+/** Series the rules may use that our services do not define: kube-state-metrics' restart counter, and `up`, which Prometheus writes for every target. */
+const EXTERNAL_METRICS = new Set(['kube_pod_container_status_restarts_total', 'up']);
 
 interface Rule {
   readonly alert?: string;
