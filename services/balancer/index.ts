@@ -10,5 +10,5 @@ export { UpstreamEndpoint, type UpstreamSnapshot } from './upstream/upstream-end
 export { UpstreamTable, type Candidates } from './upstream/upstream-table.js';
 export { RetryBudget } from './proxy/retry-budget.js';
 export { isIdempotent, isRetryableStatus, isSafeToRetry, classifyError, backoffMs, type TryFailure } from './proxy/retry-policy.js';
-export { HOP_BY_HOP, forwardableHeaders, forwardableResponseHeaders, connectionTokens, requestIdFrom, addForwardingHeaders } from './proxy/headers.js';
+export { HOP_BY_HOP, forwardableHeaders, relayableResponseHeaders, headerMapOf, connectionTokens, requestIdFrom, addForwardingHeaders } from './proxy/headers.js';
 export { ERROR_HEADER } from './proxy/error-response.js';

@@ -31,6 +31,10 @@ export class BalancerMetrics {
   readonly tunnels: Gauge;
   /** Set by the balancer: writes every endpoint's current state into the gauge. */
   beforeStateScrape: (() => void) | undefined;
+  /** Set by the balancer: client requests admitted and not yet answered. */
+  readInFlight: (() => number) | undefined;
+  /** Set by the balancer: [endpoint id, requests in flight to it] for every known endpoint. */
+  readUpstreamInFlight: (() => Iterable<readonly [string, number]>) | undefined;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -81,12 +85,23 @@ export class BalancerMetrics {
       registers,
       collect: refresh,
     });
-    this.inFlight = new Gauge({ name: 'balancer_in_flight', help: 'Client requests being handled', registers });
+    // The in-flight gauges are read from the live counts at scrape time:
+    // an inc() and dec() per request and endpoint cost more than a scrape.
+    this.inFlight = new Gauge({
+      name: 'balancer_in_flight',
+      help: 'Client requests being handled',
+      registers,
+      collect: () => this.inFlight.set(this.readInFlight?.() ?? 0),
+    });
     this.upstreamInFlight = new Gauge({
       name: 'balancer_upstream_in_flight',
-      help: 'Requests in flight to each endpoint',
+      help: 'Requests (and tunnels) in flight to each endpoint',
       labelNames: ['upstream'],
       registers,
+      collect: () => {
+        this.upstreamInFlight.reset();
+        for (const [upstream, count] of this.readUpstreamInFlight?.() ?? []) this.upstreamInFlight.set({ upstream }, count);
+      },
     });
     this.shed = new Counter({
       name: 'balancer_shed_total',

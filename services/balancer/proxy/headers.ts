@@ -55,17 +55,47 @@ export function forwardableHeaders(rawHeaders: readonly string[], extraDrop: Rea
   return out;
 }
 
-/** Strips hop-by-hop fields from an upstream response's header object (undici's shape). */
-export function forwardableResponseHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): HeaderMap {
-  const connection = headers['connection'];
-  const named = connectionTokens(connection === undefined ? [] : Array.isArray(connection) ? connection : [connection]);
-  const out: HeaderMap = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
-    out[lower] = value;
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/**
+ * The head of an upstream response as the client gets it, from undici's raw
+ * header list ([name, value, …] as latin1 bytes): hop-by-hop fields and those
+ * the Connection field names are dropped, the upstream's X-Request-Id gives
+ * way to ours, and Via gets this hop. The result is Node's flat
+ * writeHead([name, value, …]) form: no object is built, repeated fields
+ * (Set-Cookie) stay separate, and the common response (no Connection field
+ * naming others) is one pass.
+ */
+export function relayableResponseHeaders(raw: readonly Buffer[], requestId: string): string[] {
+  let named = NO_TOKENS;
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
+    if (name === 'connection') {
+      const tokens = connectionTokens([(raw[i + 1] as Buffer).toString('latin1')]);
+      if (tokens.size > 0) named = named === NO_TOKENS ? tokens : new Set([...named, ...tokens]);
+      continue;
+    }
+    if (HOP_BY_HOP.has(name) || name === 'x-request-id') continue;
+    out.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
+  if (named !== NO_TOKENS) {
+    // Rare: Connection named other fields, possibly after they appeared.
+    for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i] as string)) out.splice(i, 2);
+  }
+  out.push('via', VIA, 'x-request-id', requestId);
+  return out;
+}
+
+/**
+ * The flat list as a map. Needed when the response already has headers set
+ * (Connection: close while draining): Node's writeHead() then applies a flat
+ * list with setHeader(), one field at a time, and a repeated field such as
+ * Set-Cookie would keep only its last value.
+ */
+export function headerMapOf(flat: readonly string[]): HeaderMap {
+  const out: HeaderMap = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) appendHeader(out, flat[i] as string, flat[i + 1] as string);
   return out;
 }
 

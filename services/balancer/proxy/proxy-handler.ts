@@ -8,6 +8,7 @@ import type { RecentTraffic } from '../admin/recent-traffic.js';
 import type { Picker } from '../pick/index.js';
 import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
 import type { UpstreamTable } from '../upstream/upstream-table.js';
+import { ClientPresence } from './client-presence.js';
 import { sendError } from './error-response.js';
 import { addForwardingHeaders, clientAddress, forwardableHeaders, requestIdFrom } from './headers.js';
 import { prepareBody, type PreparedBody } from './request-body.js';
@@ -44,7 +45,7 @@ interface Exchange {
   readonly requestId: string;
   readonly log: Logger;
   hashKey: string | undefined;
-  readonly clientSignal: AbortSignal;
+  readonly client: ClientPresence;
   readonly deadlineAt: number;
   upstreamLabel: string;
   /** Upstream tries made so far (0 when the balancer answered by itself), for the access log. */
@@ -67,7 +68,9 @@ export class ProxyHandler {
   private idleWaiters: Array<() => void> = [];
   private readonly responses = new WeakMap<Socket, ServerResponse>();
 
-  constructor(private readonly deps: ProxyDeps) {}
+  constructor(private readonly deps: ProxyDeps) {
+    deps.metrics.readInFlight = () => this.active;
+  }
 
   get inFlight(): number {
     return this.active;
@@ -108,7 +111,7 @@ export class ProxyHandler {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    const clientGone = new AbortController();
+    const client = new ClientPresence();
     const admitted = this.active < config.limits.maxInFlight;
     // The child logger is built only when a line is written: most requests log nothing.
     let childLog: Logger | undefined;
@@ -123,7 +126,7 @@ export class ProxyHandler {
         return childLog;
       },
       hashKey: undefined,
-      clientSignal: clientGone.signal,
+      client,
       deadlineAt: started + config.timeouts.totalMs,
       upstreamLabel: 'none',
       attempts: 0,
@@ -132,7 +135,7 @@ export class ProxyHandler {
     if (this.deps.isDraining()) res.setHeader('connection', 'close');
     if (admitted) this.admit();
     res.once('close', () => {
-      if (!res.writableFinished) clientGone.abort();
+      if (!res.writableFinished) client.leave();
       if (this.responses.get(req.socket) === res) this.responses.delete(req.socket);
       // 499: the client went away before an answer (the nginx convention).
       const status = res.headersSent ? res.statusCode : 499;
@@ -174,13 +177,11 @@ export class ProxyHandler {
   private admit(): void {
     this.active += 1;
     this.deps.budget.requestStarted();
-    this.deps.metrics.inFlight.inc();
   }
 
   private leave(): void {
     this.active -= 1;
     this.deps.budget.requestFinished();
-    this.deps.metrics.inFlight.dec();
     if (this.active === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -228,7 +229,7 @@ export class ProxyHandler {
       const remaining = ex.deadlineAt - performance.now();
       const outcome: TryOutcome = await tryUpstream(
         upstream,
-        { method: ex.method, path: ex.path, headers, body, timeoutMs: Math.min(config.timeouts.perTryMs, remaining), clientSignal: ex.clientSignal },
+        { method: ex.method, path: ex.path, headers, body, timeoutMs: Math.min(config.timeouts.perTryMs, remaining), client: ex.client },
         metrics,
       );
       if (holdsBudget) budget.release();
@@ -281,15 +282,12 @@ export class ProxyHandler {
         }
         return;
       }
-      if (outcome.kind === 'response') {
-        await outcome.body.dump().catch(() => undefined);
-        outcome.release();
-      }
+      if (outcome.kind === 'response') await outcome.body.discard();
       metrics.retries.inc({ reason: failure.kind === 'status' ? failure.reason : failure.kind });
       const pause = Math.min(backoffMs(attempt, config.retry.backoffBaseMs, config.retry.backoffMaxMs, this.deps.random), Math.max(0, ex.deadlineAt - performance.now()));
-      if (pause > 0) await delay(pause, ex.clientSignal);
+      if (pause > 0) await delay(pause, ex.client.signal);
       holdsBudget = next.budgeted;
-      if (ex.clientSignal.aborted) {
+      if (ex.client.gone) {
         if (holdsBudget) budget.release();
         return;
       }
@@ -314,14 +312,14 @@ export class ProxyHandler {
     tried: ReadonlySet<string>,
   ): Promise<{ upstream: UpstreamEndpoint; budgeted: boolean } | undefined> {
     const { config, budget, metrics } = this.deps;
-    if (attempt >= config.retry.maxAttempts || !replayable || ex.clientSignal.aborted) return undefined;
+    if (attempt >= config.retry.maxAttempts || !replayable || ex.client.gone) return undefined;
     if (!isSafeToRetry(ex.method, hasKey, failure)) return undefined;
     if (ex.deadlineAt - performance.now() < 1) return undefined;
     const candidate = this.pick(tried, ex.hashKey).upstream;
     if (candidate === undefined) return undefined;
     if (failure.neverSent) return { upstream: candidate, budgeted: false };
     const wait = Math.min(config.retry.budgetWaitMs, ex.deadlineAt - performance.now());
-    if (!(await budget.acquire(wait, ex.clientSignal))) {
+    if (!(await budget.acquire(wait, ex.client.signal))) {
       metrics.budgetExhausted.inc();
       ex.log.warn({ attempt, active: budget.activeRequests, retrying: budget.inProgress, waiting: budget.waiting }, 'retry budget exhausted');
       return undefined;

@@ -34,6 +34,7 @@ export class UpstreamTable {
     private readonly logger: Logger,
   ) {
     this.now = options.now ?? (() => Date.now());
+    metrics.readUpstreamInFlight = () => this.inFlightCounts();
   }
 
   /** Subscribes to the source and takes its current view; the source itself is started by the caller. */
@@ -139,6 +140,11 @@ export class UpstreamTable {
     this.metrics.ejections.inc({ upstream: upstream.id });
     this.logger.warn({ upstream: upstream.id, durationMs: duration, reason }, 'endpoint ejected');
     this.refreshStateMetrics();
+  }
+
+  /** [endpoint id, in-flight count] of every known endpoint, for the in-flight gauge at scrape time. */
+  *inFlightCounts(): Iterable<readonly [string, number]> {
+    for (const upstream of this.byId.values()) yield [upstream.id, upstream.inFlight];
   }
 
   refreshStateMetrics(): void {

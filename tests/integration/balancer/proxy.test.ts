@@ -159,6 +159,45 @@ describe('headers and bodies', () => {
   });
 });
 
+describe('response relay', () => {
+  it('when the upstream sets a field twice and names one in Connection, then both values arrive as separate fields and the named one does not', async () => {
+    const answer = await raw(balancer.port, `GET /cookies HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    const head = (answer.split('\r\n\r\n')[0] ?? '').toLowerCase();
+    expect(head.match(/^set-cookie: .*$/gm)).toEqual(['set-cookie: a=1; path=/', 'set-cookie: b=2; path=/']);
+    expect(head).not.toContain('x-upstream-private');
+  });
+
+  it('when the client reads a large body slowly, then it still gets every byte through the pause-and-resume path, and others are served meanwhile', async () => {
+    const size = 8_000_000;
+    let received = 0;
+    let headerEnd = -1;
+    let head = '';
+    const done = new Promise<void>((resolve, reject) => {
+      const socket = connect(balancer.port, '127.0.0.1', () => socket.write(`GET /big?bytes=${size} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+      socket.once('data', () => {
+        // Stop reading long enough for every buffer between the upstream and us to fill.
+        socket.pause();
+        setTimeout(() => socket.resume(), 1_000);
+      });
+      socket.on('data', (chunk: Buffer) => {
+        if (headerEnd < 0) {
+          head += chunk.toString('latin1');
+          headerEnd = head.indexOf('\r\n\r\n');
+          if (headerEnd >= 0) received += Buffer.byteLength(head, 'latin1') - headerEnd - 4;
+        } else received += chunk.length;
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    const other = await request(`${balancer.url}/echo`);
+    expect(other.statusCode).toBe(200);
+    await other.body.dump();
+    await done;
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    expect(received).toBe(size);
+  }, 30_000);
+});
+
 describe('limits', () => {
   let limited: BalancerHandle;
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { HOP_BY_HOP, addForwardingHeaders, forwardableHeaders, forwardableResponseHeaders, requestIdFrom } from '../../../services/balancer/index.js';
+import { HOP_BY_HOP, addForwardingHeaders, forwardableHeaders, relayableResponseHeaders, headerMapOf, requestIdFrom } from '../../../services/balancer/index.js';
 
 describe('hop-by-hop headers', () => {
   it('when a request carries every RFC 9110 hop-by-hop field, then none is forwarded', () => {
@@ -33,16 +33,26 @@ describe('hop-by-hop headers', () => {
     expect(forwardableHeaders(raw, new Set(), new Set(['upgrade']))).toEqual({ upgrade: 'websocket' });
   });
 
-  it('when an upstream response has hop-by-hop fields, then they are stripped and set-cookie arrays kept', () => {
-    const headers = forwardableResponseHeaders({
-      connection: 'keep-alive, x-hop',
-      'keep-alive': 'timeout=72',
-      'transfer-encoding': 'chunked',
-      'x-hop': 'h',
-      'set-cookie': ['a=1', 'b=2'],
-      etag: '"3"',
-    });
-    expect(headers).toEqual({ 'set-cookie': ['a=1', 'b=2'], etag: '"3"' });
+  it('when an upstream response has hop-by-hop fields, then they are stripped, set-cookie kept twice, and Via and our request id added', () => {
+    const raw = [
+      'X-Hop', 'h',
+      'Connection', 'keep-alive, x-hop',
+      'Keep-Alive', 'timeout=72',
+      'Transfer-Encoding', 'chunked',
+      'Set-Cookie', 'a=1',
+      'Set-Cookie', 'b=2',
+      'ETag', '"3"',
+      'X-Request-Id', 'from-upstream',
+    ].map((text) => Buffer.from(text, 'latin1'));
+    const flat = relayableResponseHeaders(raw, 'r1');
+    expect(flat).toEqual(['set-cookie', 'a=1', 'set-cookie', 'b=2', 'etag', '"3"', 'via', '1.1 flotilla-balancer', 'x-request-id', 'r1']);
+    expect(headerMapOf(flat)).toEqual({ 'set-cookie': ['a=1', 'b=2'], etag: '"3"', via: '1.1 flotilla-balancer', 'x-request-id': 'r1' });
+  });
+
+  it('when a response field value has bytes above 0x7f, then they pass through unchanged (latin1 both ways)', () => {
+    const value = Buffer.from('caf\u00e9 \u2713', 'utf8');
+    const flat = relayableResponseHeaders([Buffer.from('X-Note'), value], 'r1');
+    expect(Buffer.from(flat[1] as string, 'latin1').equals(value)).toBe(true);
   });
 });
 

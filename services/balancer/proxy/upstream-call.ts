@@ -1,0 +1,193 @@
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+
+/** The upstream's answer up to its head, or why there is none. */
+export type CallHead = { readonly ok: true; readonly status: number; readonly rawHeaders: readonly Buffer[] } | { readonly ok: false; readonly error: Error };
+
+/** What a discarded body may cost before the connection is dropped instead (undici's dump() limit is 128 KiB). */
+const DISCARD_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Body bytes kept while the caller decides what to do with a response (relay
+ * it, or drop it and retry). Usually one socket read; past this the upstream
+ * socket is paused.
+ */
+const HOLD_LIMIT_BYTES = 64 * 1024;
+
+type Phase = 'head' | 'held' | 'piping' | 'discarding' | 'ended';
+
+/**
+ * One request to one upstream as an undici dispatch handler (the callback
+ * API under undici's request()). Compared with request(), the response body
+ * goes from the upstream parser straight into the client's ServerResponse,
+ * with backpressure by pausing the parser, instead of through a Readable
+ * and pipe(); and aborting needs no AbortController: undici hands the
+ * handler an abort function when the request gets a socket.
+ *
+ * Lifecycle: `head` settles once (response head, or failure); then the
+ * owner calls exactly one of pipeTo() or discard(). `onFinish` runs once,
+ * when the exchange with the upstream is over, however it ended.
+ */
+export class UpstreamCall implements Dispatcher.DispatchHandler {
+  readonly head: Promise<CallHead>;
+  private settleHead!: (head: CallHead) => void;
+  private phase: Phase = 'head';
+  private abortUpstream: ((err: Error) => void) | undefined;
+  private cancelled: Error | undefined;
+  private resumeUpstream: (() => void) | undefined;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private pausedWhileHeld = false;
+  private heldEnd = false;
+  private heldError: Error | undefined;
+  private discarded = 0;
+  private res: ServerResponse | undefined;
+  private settleBody: ((err?: Error) => void) | undefined;
+
+  constructor(private readonly onFinish: () => void) {
+    this.head = new Promise((resolve) => {
+      this.settleHead = resolve;
+    });
+  }
+
+  /**
+   * Stops the exchange (per-try timeout, client gone). A request still queued
+   * in the pool has no socket and so no abort function yet: its head fails
+   * now, and undici's abort runs when it is dispatched.
+   */
+  cancel(reason: Error): void {
+    if (this.phase === 'ended' || this.cancelled !== undefined) return;
+    this.cancelled = reason;
+    if (this.abortUpstream !== undefined) this.abortUpstream(reason);
+    else if (this.phase === 'head') this.end(reason);
+  }
+
+  /** Streams the body into `res`, whose head the caller has written. Rejects when either side broke off. */
+  pipeTo(res: ServerResponse): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.phase !== 'held') {
+        reject(new Error(`pipeTo() in phase ${this.phase}`));
+        return;
+      }
+      this.settleBody = (err) => (err === undefined ? resolve() : reject(err));
+      this.res = res;
+      this.phase = 'piping';
+      const held = this.held;
+      this.held = [];
+      for (const chunk of held) res.write(chunk);
+      if (this.heldError !== undefined) this.failPiping(this.heldError);
+      else if (this.heldEnd) this.completePiping();
+      else if (this.pausedWhileHeld) this.resumeWhenDrained();
+    });
+  }
+
+  /** Reads and drops the body, keeping the connection when the body is small; resolves when the upstream is done. */
+  discard(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.phase !== 'held') {
+        resolve();
+        return;
+      }
+      this.settleBody = () => resolve();
+      this.phase = 'discarding';
+      this.discarded = this.heldBytes;
+      this.held = [];
+      if (this.heldEnd || this.heldError !== undefined) this.end();
+      else if (this.discarded > DISCARD_LIMIT_BYTES) this.abortUpstream?.(new Error('discarded body over the limit'));
+      else if (this.pausedWhileHeld) this.resumeUpstream?.();
+    });
+  }
+
+  // --- undici's handler callbacks ---
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.cancelled !== undefined) abort(this.cancelled);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx interim answers (100 Continue, 103 Early Hints) are not relayed.
+    if (statusCode < 200 || this.phase !== 'head') return true;
+    this.resumeUpstream = resume;
+    this.phase = 'held';
+    this.settleHead({ ok: true, status: statusCode, rawHeaders });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    switch (this.phase) {
+      case 'piping': {
+        const res = this.res as ServerResponse;
+        if (res.write(chunk)) return true;
+        this.resumeWhenDrained();
+        return false;
+      }
+      case 'held':
+        this.held.push(chunk);
+        this.heldBytes += chunk.length;
+        if (this.heldBytes <= HOLD_LIMIT_BYTES) return true;
+        this.pausedWhileHeld = true;
+        return false;
+      case 'discarding':
+        this.discarded += chunk.length;
+        if (this.discarded > DISCARD_LIMIT_BYTES) this.abortUpstream?.(new Error('discarded body over the limit'));
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  onComplete(): void {
+    if (this.phase === 'piping') this.completePiping();
+    else if (this.phase === 'held') this.heldEnd = true;
+    else if (this.phase === 'discarding') this.end();
+  }
+
+  onError(err: Error): void {
+    switch (this.phase) {
+      case 'head':
+        this.end(err);
+        break;
+      case 'held':
+        this.heldError = err;
+        break;
+      case 'piping':
+        this.failPiping(err);
+        break;
+      case 'discarding':
+        this.end();
+        break;
+      default:
+        break;
+    }
+  }
+
+  // --- internals ---
+
+  private resumeWhenDrained(): void {
+    const res = this.res as ServerResponse;
+    const resume = this.resumeUpstream;
+    if (resume !== undefined) res.once('drain', resume);
+  }
+
+  private completePiping(): void {
+    (this.res as ServerResponse).end();
+    this.end();
+  }
+
+  /** The response is already started: a cut connection is the only honest signal left. */
+  private failPiping(err: Error): void {
+    (this.res as ServerResponse).destroy();
+    this.end(err);
+  }
+
+  private end(err?: Error): void {
+    const phase = this.phase;
+    if (phase === 'ended') return;
+    this.phase = 'ended';
+    this.held = [];
+    this.onFinish();
+    if (phase === 'head') this.settleHead({ ok: false, error: err ?? new Error('upstream call ended without a response') });
+    else this.settleBody?.(phase === 'piping' ? err : undefined);
+  }
+}
