@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { closeServer, createAdminServer, createMetricsRegistry, delay, listen, type EndpointSource, type Logger } from '../shared/index.js';
+import { closeServer, createAdminServer, createMetricsRegistry, delay, listen, type EndpointSource, type Logger, type Readiness } from '../shared/index.js';
 import { RecentTraffic } from './admin/recent-traffic.js';
 import { statusPageRoute } from './admin/status-page.js';
 import { trafficRoute } from './admin/traffic-route.js';
-import { upstreamsRoute } from './admin/upstreams-route.js';
+import { upstreamsReport, upstreamsRoute, type UpstreamsReport, type UpstreamsView } from './admin/upstreams-route.js';
 import type { BalancerConfig } from './config.js';
 import { ActiveHealthChecker } from './health/active-checker.js';
 import { BalancerMetrics } from './metrics.js';
@@ -22,11 +22,19 @@ export interface BalancerDeps {
   /** A registry of its own by default (tests may run several balancers in one process). */
   readonly registry?: Registry;
   readonly random?: () => number;
+  /**
+   * false in a cluster worker (BALANCER_WORKERS > 1): the primary serves the
+   * admin port and asks the worker for readiness(), upstreams() and
+   * traffic over IPC. start() then binds the data port only and logs
+   * "balancer worker listening" (the primary logs "balancer listening").
+   */
+  readonly adminServer?: boolean;
 }
 
 export interface BoundPorts {
   readonly port: number;
-  readonly adminPort: number;
+  /** Undefined without an admin server of its own (a cluster worker). */
+  readonly adminPort?: number;
 }
 
 export interface Balancer {
@@ -42,6 +50,12 @@ export interface Balancer {
    */
   shutdown(): Promise<void>;
   readonly draining: boolean;
+  /** What /readyz answers. */
+  readiness(): Readiness;
+  /** What /admin/upstreams answers. */
+  upstreams(): UpstreamsReport;
+  /** The last minutes of traffic behind /admin/traffic. */
+  readonly traffic: RecentTraffic;
 }
 
 export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balancer {
@@ -106,43 +120,53 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
   server.on('upgrade', tunnels.handle);
   server.on('clientError', createClientErrorListener(proxy, metrics));
 
-  const admin = createAdminServer({
-    registry,
-    logger,
-    readiness: () => {
-      if (draining) return { ready: false, reason: 'draining' };
-      if (!started) return { ready: false, reason: 'starting' };
-      if (table.size === 0) return { ready: false, reason: 'no upstream endpoint known yet' };
-      return { ready: true };
-    },
-    routes: {
-      '/admin/upstreams': upstreamsRoute(table, {
-        picker: picker.name,
-        draining: () => draining,
-        inFlight: () => proxy.inFlight,
-        tunnels: () => tunnels.count,
-      }),
-      '/admin/traffic': trafficRoute(traffic),
-      '/admin/status': statusPageRoute(),
-    },
-  });
+  const readiness = (): Readiness => {
+    if (draining) return { ready: false, reason: 'draining' };
+    if (!started) return { ready: false, reason: 'starting' };
+    if (table.size === 0) return { ready: false, reason: 'no upstream endpoint known yet' };
+    return { ready: true };
+  };
+  const view: UpstreamsView = {
+    picker: picker.name,
+    draining: () => draining,
+    inFlight: () => proxy.inFlight,
+    tunnels: () => tunnels.count,
+  };
+  const admin =
+    deps.adminServer === false
+      ? undefined
+      : createAdminServer({
+          registry,
+          logger,
+          readiness,
+          routes: {
+            '/admin/upstreams': upstreamsRoute(table, view),
+            '/admin/traffic': trafficRoute(traffic),
+            '/admin/status': statusPageRoute(),
+          },
+        });
 
   return {
     table,
     registry,
+    traffic,
     get draining() {
       return draining;
     },
+    readiness,
+    upstreams: () => upstreamsReport(table, view),
     async start() {
       table.attach();
       await source.start();
       table.attach();
       checker?.start();
-      const adminPort = await listen(admin, config.adminPort, config.host);
+      const adminPort = admin === undefined ? undefined : await listen(admin, config.adminPort, config.host);
       const port = await listen(server, config.port, config.host);
       started = true;
-      logger.info({ port, adminPort, host: config.host, discovery: source.description, picker: picker.name }, 'balancer listening');
-      return { port, adminPort };
+      const fields = { port, host: config.host, discovery: source.description, picker: picker.name };
+      if (admin === undefined) logger.info(fields, 'balancer worker listening');
+      else logger.info({ ...fields, adminPort }, 'balancer listening');
+      return { port, ...(adminPort !== undefined ? { adminPort } : {}) };
     },
     async shutdown() {
       draining = true;
@@ -159,7 +183,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
       await checker?.stop();
       await table.close();
       await source.stop();
-      await closeServer(admin);
+      if (admin !== undefined) await closeServer(admin);
       logger.info('balancer stopped');
     },
   };

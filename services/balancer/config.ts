@@ -1,11 +1,21 @@
 import { EnvReader, LOG_LEVELS, deepFreeze, readDiscoveryConfig, type DiscoveryConfig, type Env, type LogLevel } from '../shared/index.js';
+import { usableCpus } from './cluster/parallelism.js';
 
 export const PICKERS = ['p2c-ewma', 'round-robin', 'least-request', 'consistent-hash'] as const;
 export type PickerName = (typeof PICKERS)[number];
 
 export type HashKey = { readonly kind: 'header'; readonly name: string } | { readonly kind: 'path-segment'; readonly index: number };
 
+/** Upper bound of BALANCER_WORKERS (and of what `auto` picks). */
+export const MAX_BALANCER_WORKERS = 64;
+
 export interface BalancerConfig {
+  /**
+   * Data-plane processes: 1 runs in this process (no cluster, no IPC); more
+   * runs a node:cluster primary (discovery, admin port) and this many workers
+   * sharing the data port. Limits and the retry budget apply per worker.
+   */
+  readonly workers: number;
   readonly host: string;
   readonly port: number;
   readonly adminPort: number;
@@ -84,8 +94,23 @@ function parseHashKey(reader: EnvReader, raw: string | undefined): HashKey | und
   return undefined;
 }
 
+/** What `auto` means: the CPUs this process may use (affinity and cgroup CPU quota), 1..MAX_BALANCER_WORKERS. */
+export function defaultParallelism(): number {
+  return usableCpus(MAX_BALANCER_WORKERS);
+}
+
+function parseWorkers(reader: EnvReader, parallelism: () => number): number {
+  const raw = reader.optionalString('BALANCER_WORKERS');
+  if (raw === undefined) return 1;
+  const value = raw.trim().toLowerCase();
+  if (value === 'auto') return parallelism();
+  if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_BALANCER_WORKERS) return Number(value);
+  reader.problem(`BALANCER_WORKERS: "${raw}" is not allowed (allowed: auto or an integer 1..${MAX_BALANCER_WORKERS})`);
+  return 1;
+}
+
 /** Parses the balancer's configuration from an environment map; throws one ConfigError listing every bad variable. */
-export function parseBalancerConfig(env: Env): Readonly<BalancerConfig> {
+export function parseBalancerConfig(env: Env, parallelism: () => number = defaultParallelism): Readonly<BalancerConfig> {
   const r = new EnvReader(env);
   const picker = r.oneOf('BALANCER_PICKER', PICKERS, 'p2c-ewma');
   const hashKey = parseHashKey(r, r.optionalString('HASH_KEY'));
@@ -99,6 +124,7 @@ export function parseBalancerConfig(env: Env): Readonly<BalancerConfig> {
   const maxBodyBytes = r.int('MAX_BODY_BYTES', 10_485_760, { min: 1 });
   const ms = (name: string, fallback: number, min = 1): number => r.int(name, fallback, { min, max: 86_400_000 });
   const config: BalancerConfig = {
+    workers: parseWorkers(r, parallelism),
     host: r.string('BALANCER_HOST', '0.0.0.0'),
     port: r.port('BALANCER_PORT', 8080),
     adminPort: r.port('BALANCER_ADMIN_PORT', 9090),

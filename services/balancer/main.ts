@@ -1,6 +1,34 @@
-import { ConfigError, createEndpointSource, createLogger, installShutdown } from '../shared/index.js';
+import cluster from 'node:cluster';
+import { ConfigError, createEndpointSource, createLogger, installShutdown, type Logger } from '../shared/index.js';
 import { buildBalancer } from './balancer.js';
-import { parseBalancerConfig } from './config.js';
+import { runClusterWorker } from './cluster/cluster-worker.js';
+import { startClusterPrimary, type RunningPrimary } from './cluster/start-primary.js';
+import { parseBalancerConfig, type BalancerConfig } from './config.js';
+
+/** BALANCER_WORKERS=1: everything in this process, as before cluster mode existed. */
+async function runSingle(config: BalancerConfig, logger: Logger): Promise<void> {
+  const source = createEndpointSource(config.discovery, logger);
+  const balancer = buildBalancer(config, { source, logger });
+  installShutdown({ logger, timeoutMs: config.shutdownTimeoutMs, onSignal: () => balancer.shutdown() });
+  await balancer.start();
+}
+
+/** BALANCER_WORKERS > 1, primary: discovery and the admin port; workers run the data plane (cluster/). */
+async function runPrimary(config: BalancerConfig, logger: Logger): Promise<void> {
+  const source = createEndpointSource(config.discovery, logger);
+  const started: { primary?: RunningPrimary } = {};
+  installShutdown({
+    logger,
+    timeoutMs: config.shutdownTimeoutMs,
+    // A signal before every worker listens: nothing has been served; workers end with the IPC channel.
+    onSignal: async (signal) => (started.primary !== undefined ? started.primary.shutdown(signal) : process.exit(0)),
+    exit: (code) => {
+      started.primary?.killAll();
+      process.exit(code);
+    },
+  });
+  started.primary = await startClusterPrimary(config, source, logger);
+}
 
 /** The only place that reads process.env and wires signals. */
 async function main(): Promise<void> {
@@ -15,10 +43,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger('balancer', config.logLevel);
-  const source = createEndpointSource(config.discovery, logger);
-  const balancer = buildBalancer(config, { source, logger });
-  installShutdown({ logger, timeoutMs: config.shutdownTimeoutMs, onSignal: () => balancer.shutdown() });
-  await balancer.start();
+  if (config.workers === 1) await runSingle(config, logger);
+  else if (cluster.isPrimary) await runPrimary(config, logger.child({ role: 'primary' }));
+  else await runClusterWorker(config, logger.child({ role: 'worker', worker: cluster.worker?.id }));
 }
 
 main().catch((err: unknown) => {

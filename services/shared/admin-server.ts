@@ -16,6 +16,12 @@ export interface AdminServerOptions {
   readonly logger: Logger;
   /** Extra GET routes by exact path, such as the balancer's /admin/upstreams. */
   readonly routes?: Readonly<Record<string, AdminHandler>>;
+  /**
+   * The /metrics body when it is not simply `registry.metrics()` (the
+   * balancer's cluster primary aggregates its workers' registries); served
+   * with `registry.contentType`. A rejection answers 503.
+   */
+  readonly metricsText?: () => Promise<string>;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -36,7 +42,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
  * every pod (only readiness does).
  */
 export function createAdminServer(options: AdminServerOptions): Server {
-  const { registry, readiness, logger, routes = {} } = options;
+  const { registry, readiness, logger, routes = {}, metricsText } = options;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -51,7 +57,15 @@ export function createAdminServer(options: AdminServerOptions): Server {
         if (state.ready) sendJson(res, 200, { status: 'ready' });
         else sendJson(res, 503, { status: 'not ready', reason: state.reason ?? 'unknown' });
       } else if (path === '/metrics') {
-        const body = await registry.metrics();
+        let body: string;
+        try {
+          body = metricsText !== undefined ? await metricsText() : await registry.metrics();
+        } catch (err) {
+          if (metricsText === undefined) throw err;
+          logger.warn({ err }, 'metrics not available');
+          sendJson(res, 503, { error: { code: 'FLT_ERR_METRICS_UNAVAILABLE', message: (err as Error).message } });
+          return;
+        }
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(body);
       } else {

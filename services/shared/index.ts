@@ -12,6 +12,7 @@ export {
   type AdminServerOptions,
 } from './admin-server.js';
 export { installShutdown, delay, type ShutdownOptions } from './shutdown.js';
+export { CrashBackoff } from './backoff.js';
 export {
   endpointId,
   endpointOrigin,

@@ -14,16 +14,17 @@ export interface ShutdownOptions {
  * shutting down is logged and ignored (Kubernetes sends SIGKILL after
  * terminationGracePeriodSeconds anyway); a shutdown that overruns its limit
  * exits 1 so a stuck drain cannot hold the pod forever.
+ *
+ * Returns a function that starts the same shutdown from elsewhere (a balancer
+ * cluster worker told to drain by its primary); it returns false, quietly,
+ * when the shutdown has already started.
  */
-export function installShutdown(options: ShutdownOptions): void {
+export function installShutdown(options: ShutdownOptions): (signal: NodeJS.Signals) => boolean {
   const { logger, onSignal, timeoutMs } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let started = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (started) {
-      logger.warn({ signal }, 'signal received while already shutting down; ignored');
-      return;
-    }
+  const begin = (signal: NodeJS.Signals): boolean => {
+    if (started) return false;
     started = true;
     logger.info({ signal }, 'shutdown started');
     const timer = setTimeout(() => {
@@ -41,9 +42,14 @@ export function installShutdown(options: ShutdownOptions): void {
         exit(1);
       },
     );
+    return true;
+  };
+  const handler = (signal: NodeJS.Signals): void => {
+    if (!begin(signal)) logger.warn({ signal }, 'signal received while already shutting down; ignored');
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+  return begin;
 }
 
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -29,6 +29,15 @@ export interface TrafficPoint {
   readonly p99Ms: number | null;
 }
 
+/** One second of a RecentTraffic ring as plain data, for sending to a cluster primary. */
+export interface TrafficSecond {
+  readonly second: number;
+  readonly requests: number;
+  readonly errors: number;
+  /** Counts per LATENCY_BOUNDS_MS bucket. */
+  readonly latency: readonly number[];
+}
+
 export class RecentTraffic {
   private readonly slots: Slot[];
 
@@ -53,6 +62,30 @@ export class RecentTraffic {
     let bucket = 0;
     while (ms > (LATENCY_BOUNDS_MS[bucket] as number)) bucket += 1;
     slot.latency[bucket] = (slot.latency[bucket] as number) + 1;
+  }
+
+  /** The seconds of the window that saw requests, as plain data (a cluster worker's answer to its primary). */
+  seconds(): TrafficSecond[] {
+    const oldest = Math.floor(this.now() / 1000) - this.windowSeconds + 1;
+    return this.slots.filter((s) => s.second >= oldest && s.requests > 0).map((s) => ({ second: s.second, requests: s.requests, errors: s.errors, latency: [...s.latency] }));
+  }
+
+  /** Adds another ring's seconds to this one (a cluster primary sums its workers'); seconds outside the window are dropped. */
+  absorb(seconds: readonly TrafficSecond[]): void {
+    const oldest = Math.floor(this.now() / 1000) - this.windowSeconds + 1;
+    for (const incoming of seconds) {
+      if (incoming.second < oldest) continue;
+      const slot = this.slots[incoming.second % this.windowSeconds] as Slot;
+      if (slot.second !== incoming.second) {
+        slot.second = incoming.second;
+        slot.requests = 0;
+        slot.errors = 0;
+        slot.latency.fill(0);
+      }
+      slot.requests += incoming.requests;
+      slot.errors += incoming.errors;
+      for (let i = 0; i < slot.latency.length; i++) slot.latency[i] = (slot.latency[i] as number) + (incoming.latency[i] ?? 0);
+    }
   }
 
   /** The last `window` seconds (completed ones only) in intervals of `step` seconds, oldest first. */

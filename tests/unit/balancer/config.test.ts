@@ -1,4 +1,5 @@
 import { parseBalancerConfig } from '../../../services/balancer/index.js';
+import { cgroupCpuLimit, usableCpus } from '../../../services/balancer/cluster/parallelism.js';
 import { ConfigError } from '../../../services/shared/index.js';
 
 describe('balancer config', () => {
@@ -52,5 +53,47 @@ describe('balancer config', () => {
     const config = parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_PICKER: 'consistent-hash', HASH_KEY: 'path-segment:2' });
     expect(config.hashKey).toEqual({ kind: 'path-segment', index: 2 });
     expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', HASH_KEY: 'header:X-User' }).hashKey).toEqual({ kind: 'header', name: 'x-user' });
+  });
+
+  it('when BALANCER_WORKERS is left out, a count or auto, then it is 1, that count, or the usable CPUs', () => {
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1' }).workers).toBe(1);
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_WORKERS: '2' }).workers).toBe(2);
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_WORKERS: '64' }).workers).toBe(64);
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_WORKERS: 'auto' }, () => 3).workers).toBe(3);
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_WORKERS: 'AUTO' }, () => 1).workers).toBe(1);
+    const auto = parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_WORKERS: 'auto' }).workers;
+    expect(auto).toBeGreaterThanOrEqual(1);
+    expect(auto).toBeLessThanOrEqual(64);
+  });
+
+  it.each(['0', '65', '-1', '1.5', 'many', 'two', ' '])('when BALANCER_WORKERS is %j, then the ConfigError names the variable and what is allowed', (value) => {
+    let error: unknown;
+    try {
+      parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', BALANCER_WORKERS: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^BALANCER_WORKERS: .*auto or an integer 1\.\.64/)]);
+  });
+});
+
+describe('usable CPUs for BALANCER_WORKERS=auto', () => {
+  it('when a cgroup CPU quota is set, then it caps the CPUs the OS reports, rounded up, within 1..max', () => {
+    expect(usableCpus(64, 2, 8)).toBe(2);
+    expect(usableCpus(64, undefined, 8)).toBe(8);
+    expect(usableCpus(4, undefined, 32)).toBe(4);
+    expect(usableCpus(64, 16, 2)).toBe(2);
+    expect(usableCpus(64, undefined, 0)).toBe(1);
+  });
+
+  it('when the cgroup files say max, a quota or nothing, then the limit is none, ceil(quota / period) or none', () => {
+    const files = (map: Record<string, string>) => (path: string) => map[path];
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' }))).toBeUndefined();
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' }))).toBe(2);
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': '50000 100000' }))).toBe(1);
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '400000\n', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000\n' }))).toBe(4);
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }))).toBeUndefined();
+    expect(cgroupCpuLimit(files({}))).toBeUndefined();
   });
 });
