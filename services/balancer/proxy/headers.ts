@@ -33,18 +33,21 @@ export function connectionTokens(values: readonly string[]): Set<string> {
   return tokens;
 }
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
 /**
  * Copies headers from Node's flat rawHeaders list ([name, value, name,
  * value, …]) into a lower-cased map without hop-by-hop fields. Using
  * rawHeaders keeps repeated fields that req.headers would merge or drop.
  * `keep` lets the upgrade path keep Upgrade.
  */
-export function forwardableHeaders(rawHeaders: readonly string[], extraDrop: ReadonlySet<string> = new Set(), keep: ReadonlySet<string> = new Set()): HeaderMap {
-  const connectionValues: string[] = [];
+export function forwardableHeaders(rawHeaders: readonly string[], extraDrop: ReadonlySet<string> = NO_TOKENS, keep: ReadonlySet<string> = NO_TOKENS): HeaderMap {
+  let connectionValues: string[] | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'connection') connectionValues.push(rawHeaders[i + 1] ?? '');
+    if (rawHeaders[i]?.toLowerCase() === 'connection') (connectionValues ??= []).push(rawHeaders[i + 1] ?? '');
   }
-  const named = connectionTokens(connectionValues);
+  // Most requests (keep-alive is HTTP/1.1's default) carry no Connection field.
+  const named = connectionValues === undefined ? NO_TOKENS : connectionTokens(connectionValues);
   const out: HeaderMap = {};
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase();
@@ -54,8 +57,6 @@ export function forwardableHeaders(rawHeaders: readonly string[], extraDrop: Rea
   }
   return out;
 }
-
-const NO_TOKENS: ReadonlySet<string> = new Set();
 
 /**
  * The head of an upstream response as the client gets it, from undici's raw

@@ -336,14 +336,16 @@ export class ProxyHandler {
   private pick(tried: ReadonlySet<string>, hashKey: string | undefined): PickResult {
     const { endpoints } = this.deps.table.candidates();
     if (endpoints.length === 0) return { why: 'no_endpoints' };
-    const exclude = new Set(tried);
+    // Built only when some endpoint is at its limit: the first try of most
+    // requests excludes nothing, and `tried` is then empty.
+    let exclude: Set<string> | undefined;
     let untried = 0;
     for (const e of endpoints) {
       if (tried.has(e.id)) continue;
       untried += 1;
-      if (e.inFlight >= this.deps.config.limits.maxInFlightPerEndpoint) exclude.add(e.id);
+      if (e.inFlight >= this.deps.config.limits.maxInFlightPerEndpoint) (exclude ??= new Set(tried)).add(e.id);
     }
-    const upstream = this.deps.picker.pick(endpoints, { exclude, ...(hashKey !== undefined ? { hashKey } : {}) });
+    const upstream = this.deps.picker.pick(endpoints, { exclude: exclude ?? tried, ...(hashKey !== undefined ? { hashKey } : {}) });
     if (upstream !== undefined) return { upstream };
     return { why: untried === 0 ? 'exhausted' : 'saturated' };
   }

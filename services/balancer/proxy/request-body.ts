@@ -33,29 +33,73 @@ export async function prepareBody(req: IncomingMessage, limits: BodyLimits): Pro
   if (!hasBody(req)) return { kind: 'none' };
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limits.maxBodyBytes) throw new BalancerError('LB_ERR_BODY_TOO_LARGE');
-  const iterator = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let size = 0;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done === true) return { kind: 'buffered', data: Buffer.concat(head, size) };
-    const chunk = next.value;
-    size += chunk.length;
-    if (size > limits.maxBodyBytes) throw new BalancerError('LB_ERR_BODY_TOO_LARGE');
-    head.push(chunk);
-    if (size > limits.bufferBytes) break;
-  }
+  const head = await readHead(req, limits);
+  if (head.complete) return { kind: 'buffered', data: Buffer.concat(head.chunks, head.size) };
   const maxBodyBytes = limits.maxBodyBytes;
+  const { chunks, size } = head;
   async function* rest(): AsyncGenerator<Buffer> {
-    yield* head;
+    yield* chunks;
     let total = size;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) return;
-      total += next.value.length;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      total += chunk.length;
       if (total > maxBodyBytes) throw new BalancerError('LB_ERR_BODY_TOO_LARGE');
-      yield next.value;
+      yield chunk;
     }
   }
   return { kind: 'stream', stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+interface BodyHead {
+  readonly chunks: Buffer[];
+  readonly size: number;
+  /** The whole body: it ended within the buffer limit. */
+  readonly complete: boolean;
+}
+
+/**
+ * Reads with 'data' events until the body ends or passes `bufferBytes`, then
+ * pauses the request. Events rather than an async iterator: most bodies are
+ * small and end here, and the iterator's promise per chunk was measurable.
+ */
+function readHead(req: IncomingMessage, limits: BodyLimits): Promise<BodyHead> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size > limits.maxBodyBytes) {
+        cleanup();
+        req.pause();
+        reject(new BalancerError('LB_ERR_BODY_TOO_LARGE'));
+      } else if (size > limits.bufferBytes) {
+        cleanup();
+        req.pause();
+        resolve({ chunks, size, complete: false });
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ chunks, size, complete: true });
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    // The client went away mid-body (no 'error' on an IncomingMessage then).
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error('client closed the connection before the request body ended'));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
 }

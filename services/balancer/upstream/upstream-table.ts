@@ -102,10 +102,19 @@ export class UpstreamTable {
    * concentrating all traffic on one survivor tends to kill it too.
    */
   candidates(): Candidates {
-    let eligible = this.all().filter((u) => u.ready);
-    if (eligible.length === 0) eligible = this.all().filter((u) => u.endpoint.serving);
-    if (eligible.length === 0) return { endpoints: [], panic: false };
-    const healthy = eligible.filter((u) => u.isHealthy());
+    // Runs for every request: plain loops, no intermediate copies.
+    let eligible: UpstreamEndpoint[] = [];
+    const healthy: UpstreamEndpoint[] = [];
+    for (const u of this.byId.values()) {
+      if (!u.ready) continue;
+      eligible.push(u);
+      if (u.isHealthy()) healthy.push(u);
+    }
+    if (eligible.length === 0) {
+      eligible = this.all().filter((u) => u.endpoint.serving);
+      if (eligible.length === 0) return { endpoints: [], panic: false };
+      for (const u of eligible) if (u.isHealthy()) healthy.push(u);
+    }
     const threshold = this.options.panicThresholdPercent / 100;
     if (healthy.length === 0 || healthy.length < eligible.length * threshold) return { endpoints: eligible, panic: true };
     return { endpoints: healthy, panic: false };
