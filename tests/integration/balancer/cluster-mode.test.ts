@@ -87,13 +87,16 @@ describe('balancer cluster mode (BALANCER_WORKERS=2)', () => {
     workerPids = listening.workerPids as number[];
   });
 
-  it('when it starts, then one primary logs "balancer listening" once, with two distinct worker pids, and each worker logs its own line', () => {
+  it('when it starts, then one primary logs "balancer listening" once, with two distinct worker pids, and each worker logs its own line', async () => {
     expect(workerPids).toHaveLength(2);
     expect(new Set(workerPids).size).toBe(2);
     expect(workerPids).not.toContain(balancer.process.pid);
+    // Three processes write to one pipe: a worker's line may arrive after the primary's.
+    const workerLines = (): Record<string, unknown>[] => balancer.process.entries().filter((e) => e.msg === 'balancer worker listening');
+    await waitFor('both workers’ listening lines', () => (workerLines().length >= 2 ? true : undefined), 5_000);
+    expect(new Set(workerLines().map((e) => e.pid))).toEqual(new Set(workerPids));
     const entries = balancer.process.entries();
     expect(entries.filter((e) => e.msg === 'balancer listening')).toHaveLength(1);
-    expect(new Set(entries.filter((e) => e.msg === 'balancer worker listening').map((e) => e.pid))).toEqual(new Set(workerPids));
     expect(entries.find((e) => e.msg === 'balancer listening')?.note).toMatch(/per worker process/);
   });
 
@@ -183,13 +186,17 @@ describe('balancer cluster mode shutdown', () => {
     const results = await Promise.all(inFlight);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(await balancer.process.waitForExit(15_000)).toEqual({ code: 0, signal: null });
+    // 'exit' can come before the last buffered lines of the pipe are read.
+    await balancer.process.waitForLog((e) => e.msg === 'shutdown complete' && e.pid === balancer.process.pid, 5_000);
     const entries = balancer.process.entries();
-    // Both workers had requests in flight, drained them and stopped; the primary stopped last.
-    const drained = entries.filter((e) => e.msg === 'listener closed; waiting for in-flight requests');
-    expect(drained).toHaveLength(2);
+    // Both workers had requests in flight, drained them and stopped; the primary stopped after both had exited.
     expect(accessPids(balancer.process, '/slow-').size).toBe(2);
-    expect(entries.filter((e) => e.msg === 'balancer worker exited' && e.code === 0)).toHaveLength(2);
-    expect(entries.at(-1)?.msg).toBe('shutdown complete');
+    expect(new Set(entries.filter((e) => e.msg === 'listener closed; waiting for in-flight requests').map((e) => e.pid)).size).toBe(2);
+    expect(new Set(entries.filter((e) => e.msg === 'balancer stopped' && e.pid !== balancer.process.pid).map((e) => e.pid)).size).toBe(2);
+    const primary = entries.filter((e) => e.pid === balancer.process.pid).map((e) => e.msg);
+    expect(primary.filter((m) => m === 'balancer worker exited')).toHaveLength(2);
+    expect(primary.slice(-4)).toEqual(['balancer worker exited', 'balancer worker exited', 'balancer stopped', 'shutdown complete']);
+    expect(entries.filter((e) => e.msg === 'balancer worker exited' && e.code !== 0)).toHaveLength(0);
     expect(entries.filter((e) => e.msg === 'balancer worker exited unexpectedly; forking it again')).toHaveLength(0);
   });
 });
