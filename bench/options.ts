@@ -22,12 +22,14 @@ export interface BenchOptions {
   /** Kills per peer: the balancer's failover errors come and go, one run says little. */
   readonly failoverRuns: number;
   readonly profileS: number;
-  /** Scenario groups to run: proxy, slow, failover, workers, profile. */
+  /** Scenario groups to run: proxy, proxy2, slow, failover, workers, profile. */
   readonly groups: ReadonlySet<string>;
+  /** Process counts the proxy2 group compares (balancer BALANCER_WORKERS, nginx worker_processes, HAProxy nbthread). */
+  readonly processes: readonly number[];
   readonly outDir: string;
 }
 
-export const GROUPS = ['proxy', 'slow', 'failover', 'workers', 'profile'] as const;
+export const GROUPS = ['proxy', 'proxy2', 'slow', 'failover', 'workers', 'profile'] as const;
 
 export class BenchUsageError extends Error {
   override readonly name = 'BenchUsageError';
@@ -35,7 +37,7 @@ export class BenchUsageError extends Error {
 }
 
 /**
- * `node dist/bench/run.js [--quick] [--only proxy,slow,…] [--duration S] [--rounds N] [--connections N] [--out DIR]`.
+ * `node dist/bench/run.js [--quick] [--only proxy,proxy2,slow,…] [--processes 1,2] [--duration S] [--rounds N] [--connections N] [--out DIR]`.
  * Full: about 8 minutes on 2 cores; --quick: about 70 seconds, a smoke run whose
  * figures are too short to quote (the balancer's JIT is barely warm after 1 s).
  */
@@ -48,6 +50,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
       duration: { type: 'string' },
       rounds: { type: 'string' },
       connections: { type: 'string' },
+      processes: { type: 'string' },
       out: { type: 'string' },
     },
     strict: true,
@@ -59,13 +62,16 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`--${name} must be a positive integer, got "${raw}"`);
     return n;
   };
-  // --quick leaves out Postgres (half a minute of set-up alone) and the profile, unless asked for by --only.
-  const defaults = quick ? GROUPS.filter((g) => g !== 'workers' && g !== 'profile') : GROUPS;
+  // --quick leaves out Postgres (half a minute of set-up alone), the profile and the multi-process group, unless asked for by --only.
+  const defaults = quick ? GROUPS.filter((g) => g !== 'workers' && g !== 'profile' && g !== 'proxy2') : GROUPS;
   const groups = new Set<string>(values.only === undefined ? defaults : values.only.split(',').map((g) => g.trim()));
   const unknown = [...groups].filter((g) => !(GROUPS as readonly string[]).includes(g));
   if (unknown.length > 0) throw new BenchUsageError(`--only: unknown group(s) ${unknown.join(', ')}; known: ${GROUPS.join(', ')}`);
+  const processes = (values.processes ?? '1,2').split(',').map((p) => number(p.trim(), 1, 'processes'));
+  if (processes.some((p) => p > 64)) throw new BenchUsageError(`--processes: at most 64 each, got "${values.processes}"`);
   return Object.freeze({
     quick,
+    processes: [...new Set(processes)],
     peerWarmupS: quick ? 1 : 5,
     rounds: number(values.rounds, quick ? 1 : 2, 'rounds'),
     // --quick: the peer warm-up has just run; a second one per run would only cost time.

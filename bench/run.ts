@@ -14,6 +14,7 @@ import { svgToPng } from './report/png.js';
 import type { BenchResults } from './results.js';
 import type { ScenarioContext } from './scenarios/context.js';
 import { runFailover } from './scenarios/failover.js';
+import { runMultiProcess } from './scenarios/multi-process.js';
 import { runProfile } from './scenarios/profile-balancer.js';
 import { runProxyScenarios } from './scenarios/proxy-scenarios.js';
 import { runRealWorkers } from './scenarios/real-workers.js';
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   try {
     const groups: [string, () => Promise<unknown>][] = [
       ['proxy', () => runProxyScenarios(ctx)],
+      ['proxy2', () => runMultiProcess(ctx)],
       ['slow', () => runSlowUpstream(ctx)],
       ['failover', () => runFailover(ctx)],
       ['workers', () => runRealWorkers(ctx)],
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
       rounds: options.rounds,
       durationS: options.durationS,
       connections: options.connections,
+      processes: options.processes.join(','),
       slowScenarioConnections: options.slowConnections,
       wrkThreads: options.threads,
       failoverS: options.failoverS,

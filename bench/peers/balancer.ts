@@ -16,18 +16,21 @@ export interface BalancerStartOptions {
   readonly id?: string;
   /** Path that must answer 200 through the balancer before it counts as up. */
   readonly readyPath?: string;
+  /** BALANCER_WORKERS: 1 (the default) is one process; more is a cluster primary and this many workers. */
+  readonly workers?: number;
 }
 
 /**
- * Our balancer as shipped (one process; BALANCER_WORKERS does not exist yet),
+ * Our balancer as shipped (one process unless `workers` says otherwise),
  * configured only through its environment. LOG_LEVEL=warn because nginx and
  * HAProxy run without access logs too; with warn the "listening" line is not
  * printed, so readiness is polled on the data port instead.
  */
 export async function startBalancer(children: ChildProcesses, upstreams: readonly Upstream[], options: BalancerStartOptions = {}): Promise<Peer> {
   const picker = options.picker ?? 'p2c-ewma';
+  const workers = options.workers ?? 1;
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = children.start(`balancer ${picker}`, process.execPath, [...(options.nodeArgs ?? []), MAIN], {
+  const child = children.start(`balancer ${picker} ×${workers}`, process.execPath, [...(options.nodeArgs ?? []), MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       BALANCER_HOST: '127.0.0.1',
@@ -37,11 +40,13 @@ export async function startBalancer(children: ChildProcesses, upstreams: readonl
       BALANCER_PICKER: picker,
       LOG_LEVEL: 'warn',
       DRAIN_DELAY_MS: '0',
+      BALANCER_WORKERS: String(workers),
     },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForChild(child, `${url}${options.readyPath ?? '/small'}`);
-  return { id: options.id ?? (picker === 'p2c-ewma' ? 'balancer' : `balancer-${picker}`), label: `balancer 1 process, ${picker}`, url, child };
+  const processes = workers === 1 ? '1 process' : `${workers} worker processes`;
+  return { id: options.id ?? (picker === 'p2c-ewma' ? 'balancer' : `balancer-${picker}`), label: `balancer ${processes}, ${picker}`, url, child };
 }
 
 const BASELINE = fileURLToPath(new URL('../baseline-proxy.js', import.meta.url));
