@@ -74,9 +74,18 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       this.phase = 'piping';
       const held = this.held;
       this.held = [];
+      if (this.heldEnd && this.heldError === undefined) {
+        // The usual small response: all of it arrived with the head. Its last
+        // chunk goes out with end(), so head and body leave in one write.
+        const last = held.pop();
+        for (const chunk of held) res.write(chunk);
+        if (last === undefined) res.end();
+        else res.end(last);
+        this.end();
+        return;
+      }
       for (const chunk of held) res.write(chunk);
       if (this.heldError !== undefined) this.failPiping(this.heldError);
-      else if (this.heldEnd) this.completePiping();
       else if (this.pausedWhileHeld) this.resumeWhenDrained();
     });
   }
