@@ -22,7 +22,7 @@ table{border-collapse:collapse}td,th{padding:.3rem .7rem;border-bottom:1px solid
 async function tick(){
   try{
     const t=await (await fetch('/admin/upstreams',{cache:'no-store'})).json();
-    document.getElementById('summary').textContent='picker '+t.picker+' · in flight '+t.inFlight+' · tunnels '+t.tunnels+(t.panic?' · PANIC':'')+(t.draining?' · DRAINING':'');
+    document.getElementById('summary').textContent='picker '+t.picker+(t.workers?' · '+t.workers+' worker processes':'')+' · in flight '+t.inFlight+' · tunnels '+t.tunnels+(t.panic?' · PANIC':'')+(t.draining?' · DRAINING':'');
     const body=document.getElementById('rows');body.replaceChildren();
     for(const u of t.upstreams){
       const tr=document.createElement('tr');

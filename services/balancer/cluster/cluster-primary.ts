@@ -50,6 +50,7 @@ export class ClusterPrimary {
   private readonly slots: Slot[];
   private readonly bySlotWorker = new Map<number, Slot>();
   private stopping = false;
+  private drainSignal: NodeJS.Signals | undefined;
   private dataPort: number | undefined;
   private exitCodes: (number | null)[] = [];
   private allExited: (() => void) | undefined;
@@ -123,6 +124,7 @@ export class ClusterPrimary {
   /** Readiness off at once, every worker drains (its own drain delay, in-flight requests), resolves when all have exited. */
   async shutdown(signal: NodeJS.Signals): Promise<void> {
     this.stopping = true;
+    this.drainSignal = signal;
     this.unsubscribe?.();
     const live = this.slots.filter((s) => s.worker !== undefined);
     this.deps.logger.info({ workers: live.length, drainDelayMs: this.config.drainDelayMs }, 'draining: readiness off, workers drain');
@@ -200,6 +202,8 @@ export class ClusterPrimary {
     switch (message.type) {
       case 'flotilla:hello':
         this.send(slot, this.endpointsMessage());
+        // A drain sent before the worker listened for messages is lost: say it again.
+        if (this.stopping && this.drainSignal !== undefined) this.send(slot, { type: 'flotilla:drain', signal: this.drainSignal });
         return;
       case 'flotilla:listening':
         this.onListening(slot, message.port);
