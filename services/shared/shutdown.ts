@@ -7,6 +7,12 @@ export interface ShutdownOptions {
   /** Hard limit for the whole shutdown; past it the process exits 1. */
   readonly timeoutMs: number;
   readonly exit?: (code: number) => void;
+  /**
+   * Log a signal that arrives while already shutting down at debug, not warn:
+   * a balancer cluster worker hears Ctrl-C and its primary's drain message,
+   * in either order, and the second is expected.
+   */
+  readonly quietRepeats?: boolean;
 }
 
 /**
@@ -45,7 +51,9 @@ export function installShutdown(options: ShutdownOptions): (signal: NodeJS.Signa
     return true;
   };
   const handler = (signal: NodeJS.Signals): void => {
-    if (!begin(signal)) logger.warn({ signal }, 'signal received while already shutting down; ignored');
+    if (begin(signal)) return;
+    if (options.quietRepeats === true) logger.debug({ signal }, 'signal received while already shutting down; ignored');
+    else logger.warn({ signal }, 'signal received while already shutting down; ignored');
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);

@@ -38,7 +38,7 @@ export async function runClusterWorker(config: BalancerConfig, logger: Logger): 
     const state = balancer.readiness();
     send({ type: 'flotilla:state', ready: state.ready, ...(state.reason !== undefined ? { reason: state.reason } : {}) });
   };
-  const beginShutdown = installShutdown({ logger, timeoutMs: config.shutdownTimeoutMs, onSignal: () => balancer.shutdown() });
+  const beginShutdown = installShutdown({ logger, timeoutMs: config.shutdownTimeoutMs, onSignal: () => balancer.shutdown(), quietRepeats: true });
   process.on('message', (raw: unknown) => {
     const message = parseToWorker(raw);
     if (message === undefined) {

@@ -1,5 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { get } from 'node:http';
+import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { request } from 'undici';
 import { startBalancer, type BalancerHandle } from '../../helpers/balancer-process.js';
@@ -12,6 +15,10 @@ import { ProcessGroup, REPO_ROOT, type ServiceProcess } from '../../helpers/serv
  * worker processes sharing the data port. Everything here runs the real
  * compiled balancer against the stand-in upstream.
  */
+
+const PROMTOOL = '/usr/bin/promtool';
+// Debian's prometheus package; CI installs it (see tests/integration/observability/prometheus.test.ts).
+const itWithPromtool = existsSync(PROMTOOL) || process.env.CI === 'true' ? it : it.skip;
 
 const processes = new ProcessGroup();
 let upstreams: ChaosUpstream[] = [];
@@ -111,6 +118,15 @@ describe('balancer cluster mode (BALANCER_WORKERS=2)', () => {
     expect((await requestsCounted(balancer)) - before).toBe(sent);
   });
 
+  itWithPromtool('when the aggregated /metrics is scraped, then promtool accepts it and the cluster series are there', async () => {
+    const text = await (await request(`${balancer.adminUrl}/metrics`)).body.text();
+    const result = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
+    expect({ status: result.status, problems: `${result.stdout}${result.stderr}`.trim() }).toEqual({ status: 0, problems: '' });
+    expect(text).toMatch(/^balancer_workers 2$/m);
+    expect(text).toMatch(/^balancer_worker_restarts_total 0$/m);
+    expect(text).toMatch(/^balancer_endpoint_state\{upstream="127\.0\.0\.1:\d+",state="healthy"\} 1$/m);
+  });
+
   it('when /admin/upstreams, /admin/traffic and /readyz are asked on the primary, then they answer for both workers together', async () => {
     const inFlight = Array.from({ length: 4 }, (_, i) => getOnNewConnection(`${balancer.url}/held-${i}?delay=1500`));
     await new Promise((r) => setTimeout(r, 500));
@@ -198,6 +214,56 @@ describe('balancer cluster mode shutdown', () => {
     expect(primary.slice(-4)).toEqual(['balancer worker exited', 'balancer worker exited', 'balancer stopped', 'shutdown complete']);
     expect(entries.filter((e) => e.msg === 'balancer worker exited' && e.code !== 0)).toHaveLength(0);
     expect(entries.filter((e) => e.msg === 'balancer worker exited unexpectedly; forking it again')).toHaveLength(0);
+  });
+});
+
+describe('balancer cluster mode and Ctrl-C', () => {
+  it('when SIGINT reaches the whole process group with requests in flight, then each process drains once, every request completes and the primary exits 0', async () => {
+    // Its own process group (detached), as a terminal's foreground job would be.
+    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'dist/services/balancer/main.js')], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        BALANCER_WORKERS: '2',
+        BALANCER_HOST: '127.0.0.1',
+        BALANCER_PORT: '0',
+        BALANCER_ADMIN_PORT: '0',
+        UPSTREAMS: upstreams.map((u) => u.entry).join(','),
+        DRAIN_DELAY_MS: '300',
+      },
+    });
+    const pgid = child.pid as number;
+    const entries: Record<string, unknown>[] = [];
+    const stdout = createInterface({ input: child.stdout });
+    stdout.on('line', (line) => {
+      try {
+        entries.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a log line
+      }
+    });
+    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+    const stdoutClosed = once(stdout, 'close');
+    try {
+      const listening = await waitFor('balancer listening', () => entries.find((e) => e.msg === 'balancer listening'), 20_000);
+      const url = `http://127.0.0.1:${String(listening.port)}`;
+      const inFlight = Array.from({ length: 4 }, (_, i) => getOnNewConnection(`${url}/ctrl-c-${i}?delay=1500`, 15_000));
+      await new Promise((r) => setTimeout(r, 400));
+      process.kill(-pgid, 'SIGINT');
+      expect((await Promise.all(inFlight)).map((a) => a.status)).toEqual([200, 200, 200, 200]);
+      expect(await exited).toEqual([0, null]);
+      await stdoutClosed;
+      const started = entries.filter((e) => e.msg === 'shutdown started');
+      // The primary and both workers, once each, although each worker heard both the signal and the primary.
+      expect(started).toHaveLength(3);
+      expect(new Set(started.map((e) => e.pid)).size).toBe(3);
+      expect(entries.filter((e) => e.msg === 'signal received while already shutting down; ignored')).toHaveLength(0);
+      expect(entries.filter((e) => e.msg === 'balancer worker exited unexpectedly; forking it again')).toHaveLength(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-pgid, 'SIGKILL');
+    }
   });
 });
 
