@@ -45,7 +45,7 @@ export async function startBalancer(children: ChildProcesses, upstreams: readonl
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForChild(child, `${url}${options.readyPath ?? '/small'}`);
-  const processes = workers === 1 ? '1 process' : `${workers} worker processes`;
+  const processes = workers === 1 ? '1 process' : `${workers} workers`;
   return { id: options.id ?? (picker === 'p2c-ewma' ? 'balancer' : `balancer-${picker}`), label: `balancer ${processes}, ${picker}`, url, child };
 }
 
