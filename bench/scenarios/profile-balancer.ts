@@ -1,8 +1,10 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measure, SMALL_GET, warmUpPeer } from '../measure.js';
 import { startBalancer } from '../peers/balancer.js';
 import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from '../profile/cpuprofile-summary.js';
+import { flameGraphSvg, flameTree } from '../profile/flame-graph.js';
+import { svgToPng } from '../report/png.js';
 import { startUpstreams, stopUpstreams } from '../upstreams.js';
 import type { ScenarioContext } from './context.js';
 
@@ -43,5 +45,10 @@ export async function runProfile(ctx: ScenarioContext): Promise<ProfileSummary |
     return undefined;
   }
   ctx.commands.push(`node --cpu-prof --cpu-prof-dir=${dir} dist/services/balancer/main.js   # under small-GET wrk load, ${ctx.options.profileS}s`);
-  return summarizeCpuProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 30, loadStartMs);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  const svg = join(dir, 'flame.svg');
+  writeFileSync(svg, flameGraphSvg(flameTree(profile, loadStartMs), { title: `balancer under small-GET load (${ctx.options.profileS} s, --cpu-prof)` }));
+  const png = (await svgToPng(svg, join(dir, 'flame.png'))) ? ' and flame.png' : '';
+  ctx.notes.push(`Flame graph of the profiled run: ${svg}${png}.`);
+  return summarizeCpuProfile(profile, 30, loadStartMs);
 }
