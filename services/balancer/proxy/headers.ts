@@ -25,6 +25,13 @@ export const HOP_BY_HOP = new Set([
 export function connectionTokens(values: readonly string[]): Set<string> {
   const tokens = new Set<string>();
   for (const value of values) {
+    // Nearly every Connection field (Node servers send one on each response)
+    // is one of these two; keep-alive is hop-by-hop anyway.
+    if (value === 'keep-alive') continue;
+    if (value === 'close') {
+      tokens.add('close');
+      continue;
+    }
     for (const token of value.split(',')) {
       const name = token.trim().toLowerCase();
       if (name.length > 0) tokens.add(name);
