@@ -1,4 +1,5 @@
 import { createConnection } from 'node:net';
+import { request } from 'undici';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1Endpoint, type V1EndpointSlice } from '@kubernetes/client-node';
 import { startBalancer, type BalancerHandle } from '../helpers/balancer-process.js';
 import { freePort } from '../helpers/free-port.js';
@@ -30,7 +31,8 @@ function addressUsable(host: string): Promise<boolean> {
   });
 }
 
-describe('when the balancer discovers workers through EndpointSlices of a real kube-apiserver', () => {
+// Once as one process, once as a cluster primary (discovery) with two workers (data plane, endpoints over IPC).
+describe.each([1, 2])('when the balancer (BALANCER_WORKERS=%i) discovers workers through EndpointSlices of a real kube-apiserver', (balancerWorkers) => {
   let cp: ControlPlane;
   let pg: TestPostgres;
   let api: DiscoveryV1Api;
@@ -54,9 +56,11 @@ describe('when the balancer discovers workers through EndpointSlices of a real k
   const spread = async (count: number): Promise<Record<string, number>> => {
     const seen: Record<string, number> = {};
     for (let i = 0; i < count; i++) {
-      const res = await fetch(`${balancer.url}/v1/cluster`);
-      const body = (await res.json()) as { self?: { id?: string } };
-      expect([res.status, body.self?.id]).toEqual([200, expect.any(String)]);
+      // A new connection each time (reset): with BALANCER_WORKERS=2, node:cluster
+      // hands each connection to the next balancer worker, so both are tested.
+      const res = await request(`${balancer.url}/v1/cluster`, { reset: true, headersTimeout: 5_000, bodyTimeout: 5_000 });
+      const body = (await res.body.json()) as { self?: { id?: string } };
+      expect([res.statusCode, body.self?.id]).toEqual([200, expect.any(String)]);
       const id = body.self?.id ?? '';
       seen[id] = (seen[id] ?? 0) + 1;
     }
@@ -100,6 +104,7 @@ describe('when the balancer discovers workers through EndpointSlices of a real k
       // of two), which is what these tests look at.
       BALANCER_PICKER: 'round-robin',
       SLOW_START_MS: '0',
+      BALANCER_WORKERS: String(balancerWorkers),
     });
   }, 300_000);
 
