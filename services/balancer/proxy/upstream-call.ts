@@ -79,9 +79,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
         // chunk goes out with end(), so head and body leave in one write.
         const last = held.pop();
         for (const chunk of held) res.write(chunk);
-        if (last === undefined) res.end();
-        else res.end(last);
-        this.end();
+        this.completePiping(last);
         return;
       }
       for (const chunk of held) res.write(chunk);
@@ -127,8 +125,10 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     switch (this.phase) {
       case 'piping': {
         const res = this.res as ServerResponse;
-        if (res.write(chunk)) return true;
-        this.resumeWhenDrained();
+        // A destroyed response refuses writes without ever draining; the
+        // client-gone abort ends the upstream then.
+        if (res.write(chunk) || !res.writableNeedDrain) return true;
+        res.once('drain', this.resumeUpstream as () => void);
         return false;
       }
       case 'held':
@@ -173,14 +173,23 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
 
   // --- internals ---
 
+  /**
+   * Resumes the upstream paused while its response was held, once the client
+   * has taken what is queued. 'drain' comes only after a write() that found
+   * the buffer full; when none did (the held chunks went straight to the
+   * socket), it never comes, so the upstream is resumed at once.
+   */
   private resumeWhenDrained(): void {
     const res = this.res as ServerResponse;
     const resume = this.resumeUpstream;
-    if (resume !== undefined) res.once('drain', resume);
+    if (resume === undefined) return;
+    if (res.writableNeedDrain) res.once('drain', resume);
+    else resume();
   }
 
-  private completePiping(): void {
-    (this.res as ServerResponse).end();
+  /** The body is complete: `last` (its final chunk, when the caller still holds one) goes out with end(). */
+  private completePiping(last?: Buffer): void {
+    (this.res as ServerResponse).end(last);
     this.end();
   }
 
