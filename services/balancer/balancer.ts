@@ -83,7 +83,6 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     metrics,
     logger,
   );
-  metrics.beforeStateScrape = () => table.refreshStateMetrics();
   const picker = createPicker(config.picker, random);
   let draining = false;
   let started = false;
@@ -99,6 +98,10 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     isDraining: () => draining,
     traffic,
   });
+  // Gauges written from the live state at scrape time (see BalancerMetrics).
+  metrics.beforeStateScrape = () => table.refreshStateMetrics();
+  metrics.readInFlight = () => proxy.inFlight;
+  metrics.readUpstreamInFlight = () => table.inFlightCounts();
   const tunnels = new UpgradeTunnels({ config, table, picker, metrics, logger });
   const checker = config.activeHealth.enabled ? new ActiveHealthChecker(table, config.activeHealth, logger) : undefined;
 

@@ -68,9 +68,7 @@ export class ProxyHandler {
   private idleWaiters: Array<() => void> = [];
   private readonly responses = new WeakMap<Socket, ServerResponse>();
 
-  constructor(private readonly deps: ProxyDeps) {
-    deps.metrics.readInFlight = () => this.active;
-  }
+  constructor(private readonly deps: ProxyDeps) {}
 
   get inFlight(): number {
     return this.active;

@@ -34,7 +34,6 @@ export class UpstreamTable {
     private readonly logger: Logger,
   ) {
     this.now = options.now ?? (() => Date.now());
-    metrics.readUpstreamInFlight = () => this.inFlightCounts();
   }
 
   /** Subscribes to the source and takes its current view; the source itself is started by the caller. */
