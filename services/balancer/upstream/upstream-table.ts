@@ -13,6 +13,9 @@ export interface Candidates {
   readonly panic: boolean;
 }
 
+const isReady = (u: UpstreamEndpoint): boolean => u.ready;
+const isServing = (u: UpstreamEndpoint): boolean => u.endpoint.serving;
+
 /**
  * The live set of upstream endpoints, fed only through the EndpointSource
  * interface (static today, Kubernetes EndpointSlices later). It owns one
@@ -101,22 +104,23 @@ export class UpstreamTable {
    * concentrating all traffic on one survivor tends to kill it too.
    */
   candidates(): Candidates {
-    // Runs for every request: plain loops, no intermediate copies.
-    let eligible: UpstreamEndpoint[] = [];
-    const healthy: UpstreamEndpoint[] = [];
-    for (const u of this.byId.values()) {
-      if (!u.ready) continue;
-      eligible.push(u);
-      if (u.isHealthy()) healthy.push(u);
-    }
-    if (eligible.length === 0) {
-      eligible = this.all().filter((u) => u.endpoint.serving);
-      if (eligible.length === 0) return { endpoints: [], panic: false };
-      for (const u of eligible) if (u.isHealthy()) healthy.push(u);
-    }
+    let { eligible, healthy } = this.eligibleBy(isReady);
+    if (eligible.length === 0) ({ eligible, healthy } = this.eligibleBy(isServing));
+    if (eligible.length === 0) return { endpoints: [], panic: false };
     const threshold = this.options.panicThresholdPercent / 100;
     if (healthy.length === 0 || healthy.length < eligible.length * threshold) return { endpoints: eligible, panic: true };
     return { endpoints: healthy, panic: false };
+  }
+
+  /** The endpoints passing `eligible`, and the healthy ones among them, in one pass (this runs for every request). */
+  private eligibleBy(eligible: (u: UpstreamEndpoint) => boolean): { eligible: UpstreamEndpoint[]; healthy: UpstreamEndpoint[] } {
+    const result = { eligible: [] as UpstreamEndpoint[], healthy: [] as UpstreamEndpoint[] };
+    for (const u of this.byId.values()) {
+      if (!eligible(u)) continue;
+      result.eligible.push(u);
+      if (u.isHealthy()) result.healthy.push(u);
+    }
+    return result;
   }
 
   /** `epoch` is the endpoint's latency epoch when the try started; a stale one only resets the failure streak. */
