@@ -1,4 +1,4 @@
-import type { CrashBackoff } from './backoff.js';
+import type { CrashBackoff } from '../shared/index.js';
 import { describeExit, ManagedChild, type ChildSpec, type ExitInfo } from './managed-child.js';
 import { LocalError } from './errors.js';
 import type { ProcessState } from './state-file.js';

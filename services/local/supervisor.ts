@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import type { Env } from '../shared/index.js';
-import { CrashBackoff } from './backoff.js';
+import { CrashBackoff, type Env } from '../shared/index.js';
 import type { LocalConfig } from './config.js';
 import { LocalError } from './errors.js';
 import { runMigrations } from './migrations.js';

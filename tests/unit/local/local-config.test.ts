@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CrashBackoff } from '../../../services/local/backoff.js';
+import { CrashBackoff } from '../../../services/shared/index.js';
 import { parseLocalCommand } from '../../../services/local/config.js';
 import { LocalError } from '../../../services/local/errors.js';
 
