@@ -20,15 +20,13 @@ function worseState(a: EndpointStateName, b: EndpointStateName): EndpointStateNa
   return STATE_SEVERITY.indexOf(a) <= STATE_SEVERITY.indexOf(b) ? a : b;
 }
 
-function mergeSnapshot(a: UpstreamSnapshot, b: UpstreamSnapshot, seen: number): UpstreamSnapshot {
-  const ewmas = [a.ewmaMs, b.ewmaMs].filter((v): v is number => v !== null);
+/** Everything but the EWMA, which is the mean over the workers with a sample (see mergeUpstreamReports). */
+function mergeSnapshot(a: UpstreamSnapshot, b: UpstreamSnapshot): UpstreamSnapshot {
   const laterError = (b.lastErrorAt ?? '') > (a.lastErrorAt ?? '') ? b : a;
   return {
     ...a,
     state: worseState(a.state, b.state),
     inFlight: a.inFlight + b.inFlight,
-    // A running mean over the workers that have a sample (`seen` workers merged into a so far).
-    ewmaMs: ewmas.length === 0 ? null : a.ewmaMs === null ? b.ewmaMs : b.ewmaMs === null ? a.ewmaMs : Math.round(((a.ewmaMs * seen + b.ewmaMs) / (seen + 1)) * 100) / 100,
     weight: Math.min(a.weight, b.weight),
     consecutiveFailures: Math.max(a.consecutiveFailures, b.consecutiveFailures),
     ejections: a.ejections + b.ejections,
@@ -41,21 +39,26 @@ function mergeSnapshot(a: UpstreamSnapshot, b: UpstreamSnapshot, seen: number): 
 
 /** One report from several workers' reports; `draining` is the primary's own state. */
 export function mergeUpstreamReports(reports: readonly UpstreamsReport[], draining: boolean): UpstreamsReport {
-  const byEndpoint = new Map<string, { snapshot: UpstreamSnapshot; seen: number }>();
+  const byEndpoint = new Map<string, { snapshot: UpstreamSnapshot; ewmaSum: number; ewmaCount: number }>();
   for (const report of reports) {
     for (const snapshot of report.upstreams) {
       const known = byEndpoint.get(snapshot.endpoint);
-      if (known === undefined) byEndpoint.set(snapshot.endpoint, { snapshot, seen: 1 });
-      else byEndpoint.set(snapshot.endpoint, { snapshot: mergeSnapshot(known.snapshot, snapshot, known.seen), seen: known.seen + 1 });
+      const merged = known === undefined ? { snapshot, ewmaSum: 0, ewmaCount: 0 } : { ...known, snapshot: mergeSnapshot(known.snapshot, snapshot) };
+      if (snapshot.ewmaMs !== null) {
+        merged.ewmaSum += snapshot.ewmaMs;
+        merged.ewmaCount += 1;
+      }
+      byEndpoint.set(snapshot.endpoint, merged);
     }
   }
+  const mean = (sum: number, count: number): number | null => (count === 0 ? null : Math.round((sum / count) * 100) / 100);
   return {
     picker: reports[0]?.picker ?? 'unknown',
     draining: draining || reports.some((r) => r.draining),
     inFlight: reports.reduce((sum, r) => sum + r.inFlight, 0),
     tunnels: reports.reduce((sum, r) => sum + r.tunnels, 0),
     panic: reports.some((r) => r.panic),
-    upstreams: [...byEndpoint.values()].map((v) => v.snapshot).sort((x, y) => x.endpoint.localeCompare(y.endpoint)),
+    upstreams: [...byEndpoint.values()].map((v) => ({ ...v.snapshot, ewmaMs: mean(v.ewmaSum, v.ewmaCount) })).sort((x, y) => x.endpoint.localeCompare(y.endpoint)),
     workers: reports.length,
   };
 }

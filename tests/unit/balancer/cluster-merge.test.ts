@@ -61,6 +61,11 @@ describe('merging the workers’ /admin/upstreams', () => {
     expect(merged.draining).toBe(true);
   });
 
+  it('when a worker has no latency sample yet, then the EWMA shown is the mean of the workers that have one', () => {
+    const merged = mergeUpstreamReports([null, 10, 20].map((ewmaMs) => report([snapshot('e:1', { ewmaMs })])), false);
+    expect(merged.upstreams[0]?.ewmaMs).toBe(15);
+  });
+
   it('when a worker answer is malformed, then the check rejects it', () => {
     expect(isUpstreamsReport({ picker: 'x' })).toBe(false);
     expect(isUpstreamsReport({ ...report([]), upstreams: [{ endpoint: 1 }] })).toBe(false);
