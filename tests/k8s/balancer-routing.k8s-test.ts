@@ -1,11 +1,12 @@
 import { createConnection } from 'node:net';
 import { request } from 'undici';
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1Endpoint, type V1EndpointSlice } from '@kubernetes/client-node';
+import type { DiscoveryV1Api, V1Endpoint, V1EndpointSlice } from '@kubernetes/client-node';
 import { startBalancer, type BalancerHandle } from '../helpers/balancer-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { TestPostgres } from '../helpers/postgres.js';
 import { startWorker, type WorkerHandle } from '../helpers/worker-process.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { createWorkerService } from './worker-service.js';
 
 const NAMESPACE = 'flotilla-routing';
 const SERVICE = 'worker';
@@ -74,15 +75,7 @@ describe.each([1, 2])('when the balancer (BALANCER_WORKERS=%i) discovers workers
       }
     }
     cp = await startControlPlane();
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(cp.kubeconfig);
-    api = kubeConfig.makeApiClient(DiscoveryV1Api);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-    await core.createNamespacedService({
-      namespace: NAMESPACE,
-      body: { metadata: { name: SERVICE }, spec: { ports: [{ name: 'http', port: 8080 }, { name: 'admin', port: 9090 }] } },
-    });
+    api = (await createWorkerService(cp, NAMESPACE, SERVICE)).discovery;
 
     pg = await TestPostgres.start();
     const databaseUrl = await pg.createDatabase('flotilla');

@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1Endpoint, type V1EndpointSlice } from '@kubernetes/client-node';
+import type { DiscoveryV1Api, V1Endpoint, V1EndpointSlice } from '@kubernetes/client-node';
 import { createLogger, KubernetesEndpointSource, type Endpoint } from '../../services/shared/index.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { createWorkerService } from './worker-service.js';
 
 const NAMESPACE = 'flotilla-discovery';
 const SERVICE = 'worker';
@@ -63,16 +64,8 @@ describe('when the Kubernetes endpoint source watches EndpointSlices on a real k
 
   beforeAll(async () => {
     cp = await startControlPlane();
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(cp.kubeconfig);
-    api = kubeConfig.makeApiClient(DiscoveryV1Api);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-    // No selector: nothing but this test writes its EndpointSlices (no controller manager runs anyway).
-    await core.createNamespacedService({
-      namespace: NAMESPACE,
-      body: { metadata: { name: SERVICE }, spec: { ports: [{ name: 'http', port: 8080 }, { name: 'admin', port: 9090 }] } },
-    });
+    const { kubeConfig, discovery } = await createWorkerService(cp, NAMESPACE, SERVICE);
+    api = discovery;
     const logs = new PassThrough();
     logs.setEncoding('utf8');
     logs.on('data', (chunk: string) => logLines.push(...chunk.split('\n').filter((l) => l !== '')));
