@@ -36,13 +36,20 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const STARTUP_TIMEOUT_MS = 90_000;
 
-/** The folder with etcd and kube-apiserver; builds them on first use (slow), then answers at once. */
+/** What this tier runs; kubectl of the same release, since kubectl supports one minor version of skew only. */
+const K8S_TOOLS = ['etcd', 'kube-apiserver', 'kubectl'];
+
+/** kubectl of the API server's release, or the one named by KUBECTL. */
+function kubectlBinary(): string {
+  return process.env.KUBECTL ?? join(k8sBinDir(), 'kubectl');
+}
+
+/** The folder with etcd, kube-apiserver and kubectl; builds them on first use (slow), then answers at once. */
 export function k8sBinDir(): string {
   if (process.env.FLOTILLA_K8S_BIN !== undefined) return process.env.FLOTILLA_K8S_BIN;
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/k8s-binaries.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/k8s-binaries.sh'), ...K8S_TOOLS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const bin = out.trim().split('\n').at(-1);
   if (bin === undefined || bin === '') throw new Error('scripts/k8s-binaries.sh printed no bin folder');
   return bin;
@@ -192,8 +199,9 @@ export async function startControlPlane(): Promise<ControlPlane> {
       ].join('\n'),
     );
     mkdirSync(join(dir, 'kube-cache'));
+    const kubectlPath = kubectlBinary();
     const kubectl = (args: readonly string[], input?: string): KubectlResult => {
-      const result = spawnSync(KUBECTL, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'kube-cache')}`, ...args], {
+      const result = spawnSync(kubectlPath, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'kube-cache')}`, ...args], {
         input,
         encoding: 'utf8',
         timeout: 60_000,
