@@ -34,6 +34,8 @@ export interface WorkerConfig {
   readonly database: DatabaseConfig;
   readonly limits: LimitsConfig;
   readonly migrateOnStart: boolean;
+  /** How long `worker migrate` waits for Postgres to accept connections (0: not at all). */
+  readonly migrateWaitMs: number;
   readonly drainDelayMs: number;
   readonly shutdownTimeoutMs: number;
   /** Must stay above the balancer's upstream idle timeout (keep-alive race). */
@@ -83,6 +85,7 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     database,
     limits,
     migrateOnStart: r.bool('MIGRATE_ON_START', true),
+    migrateWaitMs: r.int('MIGRATE_WAIT_MS', 120_000, { min: 0, max: 3_600_000 }),
     drainDelayMs: r.int('DRAIN_DELAY_MS', 5_000, { min: 0, max: 300_000 }),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 1_000, max: 600_000 }),
     keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', 72_000, { min: 1_000, max: 600_000 }),

@@ -2,6 +2,7 @@
 import { ConfigError, createLogger, installShutdown } from '../shared/index.js';
 import { parseWorkerConfig, type WorkerConfig } from './config.js';
 import { migrate } from './db/migrate.js';
+import { waitForDatabase } from './db/wait-for-database.js';
 import { WorkerService } from './worker.js';
 
 /**
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const logger = createLogger('worker', config.logLevel);
 
   if (command === 'migrate') {
+    await waitForDatabase(config.database, logger, config.migrateWaitMs);
     const applied = await migrate(config.database, logger);
     logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database is up to date');
     return;

@@ -1,6 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { request } from 'undici';
+import { waitFor } from '../../helpers/local-run.js';
 import { TestPostgres } from '../../helpers/postgres.js';
 import { ProcessGroup, REPO_ROOT, ServiceProcess } from '../../helpers/service-process.js';
 import { startWorker } from '../../helpers/worker-process.js';
@@ -73,6 +75,58 @@ describe('when the worker is run as `worker migrate`', () => {
     const second = spawnSync(process.execPath, [WORKER, 'migrate'], { env, encoding: 'utf8', timeout: 30_000 });
     expect(second.status).toBe(0);
     expect(second.stdout).toContain('database is up to date');
+  });
+
+  test('when Postgres comes up only after it started, then it waits, migrates and exits 0 (no crash loop of an initContainer)', async () => {
+    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: await postgres.createDatabase('migrate_late'), LOG_LEVEL: 'info' };
+    await postgres.stop();
+    const child = spawn(process.execPath, [WORKER, 'migrate'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.resume();
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    let restarted = false;
+    try {
+      await waitFor('the first "waiting" line', () => (stdout.includes('waiting for the database') ? true : undefined), 10_000);
+      await postgres.start();
+      restarted = true;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no exit; output:\n${stdout}`)), 30_000)));
+      const [code] = await Promise.race([exited, timeout]).finally(() => clearTimeout(timer));
+      expect(code).toBe(0);
+      expect(stdout).toContain('the database accepts connections');
+      expect(stdout).toContain('migrations applied');
+    } finally {
+      child.kill('SIGKILL');
+      if (!restarted) await postgres.start();
+    }
+  });
+
+  test('when Postgres stays away longer than MIGRATE_WAIT_MS, then it gives up with exit 1', async () => {
+    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: postgres.url('migrate_never'), LOG_LEVEL: 'info', MIGRATE_WAIT_MS: '1500' };
+    await postgres.stop();
+    try {
+      const started = Date.now();
+      const result = spawnSync(process.execPath, [WORKER, 'migrate'], { env, encoding: 'utf8', timeout: 30_000 });
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain('waiting for the database');
+      expect(result.stderr).toContain('ECONNREFUSED');
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await postgres.start();
+    }
+  });
+
+  test('when the password is wrong, then it fails at once instead of waiting', () => {
+    const url = new URL(postgres.url('postgres'));
+    url.password = 'not-the-password';
+    const result = spawnSync(process.execPath, [WORKER, 'migrate'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: url.toString(), LOG_LEVEL: 'info' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain('waiting for the database');
   });
 });
 
