@@ -163,6 +163,8 @@ describe.each(OVERLAYS)('when the $overlay overlay is rendered with kubectl kust
     expect(c.image).toMatch(/^postgres:\d+\.\d+-bookworm$/);
     const headless = find<V1Service & K8sObject>(objects, 'Service', set.spec?.serviceName ?? '');
     expect(headless.spec?.clusterIP).toBe('None');
+    // The name resolves while Postgres starts, so no NXDOMAIN is cached meanwhile (see service.yaml).
+    expect(headless.spec?.publishNotReadyAddresses).toBe(true);
     const claims = set.spec?.volumeClaimTemplates?.map((t) => t.metadata?.name) ?? [];
     const env = containerEnv(objects, c, { fields, secrets });
     const dataMount = c.volumeMounts?.find((m) => claims.includes(m.name));
