@@ -1,0 +1,149 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterContext } from './context.js';
+import { run } from './exec.js';
+
+/**
+ * Go programs the cluster needs besides Kubernetes itself, built once from
+ * the Go module proxy into the cache (bin/<name>-v<version>). A module whose
+ * go.mod has replace directives (skaffold) cannot be `go install`ed: it is
+ * built through a wrapper module that copies them, as scripts/k8s-binaries.sh
+ * does for Kubernetes.
+ */
+export interface GoTool {
+  readonly name: string;
+  readonly module: string;
+  readonly version: string;
+  /** The main package, inside the module. */
+  readonly pkg: string;
+  /** The env variable that picks another version, for the message when this one is not served. */
+  readonly versionVariable: string;
+  readonly copyReplaces?: boolean;
+  readonly ldflags?: string;
+}
+
+export function goTools(ctx: ClusterContext): Record<'coredns' | 'crictl' | 'registry' | 'skaffold', GoTool> {
+  const { config } = ctx;
+  return {
+    coredns: {
+      name: 'coredns',
+      module: 'github.com/coredns/coredns',
+      version: config.coreDnsVersion,
+      pkg: 'github.com/coredns/coredns',
+      versionVariable: 'COREDNS_VERSION',
+    },
+    crictl: {
+      name: 'crictl',
+      module: 'sigs.k8s.io/cri-tools',
+      version: config.criToolsVersion,
+      pkg: 'sigs.k8s.io/cri-tools/cmd/crictl',
+      versionVariable: 'CRI_TOOLS_VERSION',
+    },
+    registry: {
+      name: 'registry',
+      module: 'github.com/distribution/distribution/v3',
+      version: config.registryVersion,
+      pkg: 'github.com/distribution/distribution/v3/cmd/registry',
+      versionVariable: 'REGISTRY_VERSION',
+    },
+    skaffold: {
+      name: 'skaffold',
+      module: 'github.com/GoogleContainerTools/skaffold/v2',
+      version: config.skaffoldVersion,
+      pkg: 'github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold',
+      versionVariable: 'SKAFFOLD_VERSION',
+      copyReplaces: true,
+      ldflags: `-X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=v${config.skaffoldVersion}`,
+    },
+  };
+}
+
+export function goToolPath(ctx: ClusterContext, tool: GoTool): string {
+  return join(ctx.paths.toolsBin, `${tool.name}-v${tool.version}`);
+}
+
+const BUILD_TIMEOUT_MS = 30 * 60_000;
+
+function goEnv(): NodeJS.ProcessEnv {
+  // Static binaries: the CoreDNS one goes into an image with nothing else in it.
+  return { ...process.env, CGO_ENABLED: '0' };
+}
+
+/** The `replace` lines of a go.mod, single-line and block form. */
+export function replaceDirectives(gomod: string): string[] {
+  const found: string[] = [];
+  let inBlock = false;
+  for (const raw of gomod.split('\n')) {
+    const line = raw.replace(/\/\/.*$/, '').trim();
+    if (inBlock) {
+      if (line === ')') inBlock = false;
+      else if (line.includes('=>')) found.push(line);
+    } else if (line === 'replace (') {
+      inBlock = true;
+    } else if (line.startsWith('replace ') && line.includes('=>')) {
+      found.push(line.slice('replace '.length).trim());
+    }
+  }
+  return found;
+}
+
+async function downloadGoMod(ctx: ClusterContext, tool: GoTool, logFile: string): Promise<string> {
+  try {
+    const { stdout } = await run('go', ['mod', 'download', '-json', `${tool.module}@v${tool.version}`], {
+      timeoutMs: 120_000,
+      cwd: ctx.paths.goBuild,
+    });
+    return (JSON.parse(stdout) as { GoMod: string }).GoMod;
+  } catch (err) {
+    throw new Error(
+      `${tool.module} v${tool.version} is not served by the Go module proxy here (${(err as Error).message.split('\n')[0]}); ` +
+        `set ${tool.versionVariable} to a version it serves (see ${logFile})`,
+    );
+  }
+}
+
+/** Builds one tool unless the cache has it; returns the binary's path. */
+export async function buildGoTool(ctx: ClusterContext, tool: GoTool): Promise<string> {
+  const target = goToolPath(ctx, tool);
+  if (existsSync(target)) return target;
+  mkdirSync(ctx.paths.toolsBin, { recursive: true });
+  mkdirSync(ctx.paths.logs, { recursive: true });
+  const logFile = join(ctx.paths.logs, `build-${tool.name}.log`);
+  const src = join(ctx.paths.goBuild, `${tool.name}-v${tool.version}`);
+  mkdirSync(src, { recursive: true });
+  const gomod = await downloadGoMod(ctx, tool, logFile);
+  const ldflags = `-s -w ${tool.ldflags ?? ''}`.trim();
+  const tmp = `${target}.tmp`;
+  if (tool.copyReplaces === true) {
+    const replaces = replaceDirectives(readFileSync(gomod, 'utf8'));
+    writeFileSync(
+      join(src, 'go.mod'),
+      [`module flotilla.local/${tool.name}`, '', 'go 1.24', '', `require ${tool.module} v${tool.version}`, '', ...replaces.map((r) => `replace ${r}`), ''].join('\n'),
+    );
+    writeFileSync(join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport _ "${tool.pkg}"\n`);
+    await run('nice', ['-n', '19', 'go', 'mod', 'tidy'], { cwd: src, env: goEnv(), logFile, timeoutMs: BUILD_TIMEOUT_MS });
+    await run('nice', ['-n', '19', 'go', 'build', '-trimpath', '-ldflags', ldflags, '-o', tmp, tool.pkg], {
+      cwd: src,
+      env: goEnv(),
+      logFile,
+      timeoutMs: BUILD_TIMEOUT_MS,
+    });
+  } else {
+    await run('nice', ['-n', '19', 'go', 'install', '-trimpath', '-ldflags', ldflags, `${tool.pkg}@v${tool.version}`], {
+      cwd: src,
+      env: { ...goEnv(), GOBIN: src },
+      logFile,
+      timeoutMs: BUILD_TIMEOUT_MS,
+    });
+    renameSync(join(src, tool.pkg.split('/').at(-1) ?? tool.name), tmp);
+  }
+  renameSync(tmp, target);
+  return target;
+}
+
+/** The unpacked source of a module in the Go module cache (downloaded if needed). */
+export async function moduleDir(ctx: ClusterContext, module: string, version: string): Promise<string> {
+  mkdirSync(ctx.paths.goBuild, { recursive: true });
+  const { stdout } = await run('go', ['mod', 'download', '-json', `${module}@v${version}`], { timeoutMs: 300_000, cwd: ctx.paths.goBuild });
+  return (JSON.parse(stdout) as { Dir: string }).Dir;
+}
