@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readlinkSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClusterContext } from './context.js';
 import { buildGoTool, goTools } from './go-tools.js';
 
@@ -28,7 +29,8 @@ kubeContexts:
 /** The network namespace image builds run in: the caller's (the host's), or the one a caller named already. */
 function hostNetns(ctx: ClusterContext): string {
   const candidate = process.env.FLOTILLA_HOST_NETNS ?? `/proc/${process.pid}/ns/net`;
-  if (readlinkSync(candidate) === readlinkSync(ctx.netnsPath)) {
+  const [a, b] = [statSync(candidate), statSync(ctx.netnsPath)];
+  if (a.dev === b.dev && a.ino === b.ino) {
     throw new Error(`${candidate} is the cluster's own network namespace: run this from the host's, or set FLOTILLA_HOST_NETNS to it`);
   }
   return candidate;
@@ -47,6 +49,8 @@ export async function runSkaffold(ctx: ClusterContext, args: readonly string[]):
     KUBECONFIG: ctx.paths.adminKubeconfig,
     PATH: `${ctx.paths.k8sBin}:${process.env.PATH ?? ''}`,
     SKAFFOLD_CONFIG: writeSkaffoldConfig(ctx),
+    // Its artifact cache, which would go to ~/.skaffold/cache.
+    SKAFFOLD_CACHE_FILE: join(ctx.config.cacheDir, 'skaffold-cache'),
     FLOTILLA_HOST_NETNS: hostNetns(ctx),
   };
   return new Promise((resolve, reject) => {

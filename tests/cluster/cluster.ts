@@ -62,7 +62,11 @@ export function kubectlJson<T>(env: ClusterEnv, args: readonly string[]): T {
 /** The parts of a Pod these tests read. */
 export interface Pod {
   readonly metadata: { readonly name: string; readonly creationTimestamp: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
-  readonly spec: { readonly nodeName?: string; readonly volumes?: readonly { readonly name: string; readonly persistentVolumeClaim?: { readonly claimName: string } }[] };
+  readonly spec: {
+    readonly nodeName?: string;
+    readonly containers: readonly { readonly name: string; readonly image: string }[];
+    readonly volumes?: readonly { readonly name: string; readonly persistentVolumeClaim?: { readonly claimName: string } }[];
+  };
   readonly status: {
     readonly podIP?: string;
     readonly phase?: string;
@@ -77,6 +81,7 @@ export interface ContainerStatus {
   readonly ready: boolean;
   readonly restartCount: number;
   readonly image: string;
+  readonly imageID: string;
   readonly state: { readonly terminated?: { readonly exitCode: number; readonly reason?: string } };
 }
 

@@ -7,6 +7,7 @@ import { find, kustomize, REPO_ROOT, workloads, type K8sObject } from './render.
 interface Artifact {
   readonly image: string;
   readonly docker?: { readonly dockerfile?: string };
+  readonly custom?: { readonly buildCommand?: string; readonly dependencies?: { readonly paths?: readonly string[] } };
 }
 interface PortForward {
   readonly resourceType: string;
@@ -16,7 +17,7 @@ interface PortForward {
   readonly localPort?: number;
 }
 interface Pipeline {
-  readonly build?: { readonly artifacts?: readonly Artifact[] };
+  readonly build?: { readonly artifacts?: readonly Artifact[]; readonly local?: { readonly push?: boolean } };
   readonly manifests?: { readonly kustomize?: { readonly paths?: readonly string[] } };
   readonly deploy?: { readonly kubectl?: object };
   readonly portForward?: readonly PortForward[];
@@ -69,5 +70,26 @@ describe('when skaffold.yaml is read', () => {
       expect(f.namespace).toBe(service.metadata.namespace);
       expect(service.spec?.ports?.map((port) => port.port)).toContain(f.port);
     }
+  });
+
+  test('then the local-cluster profile builds both Dockerfiles with the buildah builder, pushes them and deploys the local-cluster overlay', () => {
+    const p = config.profiles?.find((x) => x.name === 'local-cluster');
+    expect(p?.manifests?.kustomize?.paths).toEqual(['k8s/overlays/local-cluster']);
+    expect(p?.build?.local?.push).toBe(true);
+    const artifacts = p?.build?.artifacts ?? [];
+    expect(artifacts.map((a) => [a.image, a.custom?.buildCommand])).toEqual([
+      ['flotilla-balancer', 'node dist/scripts/cluster/skaffold-build.js Dockerfile.balancer'],
+      ['flotilla-worker', 'node dist/scripts/cluster/skaffold-build.js Dockerfile.worker'],
+    ]);
+    // A rebuild follows every file the image build copies: the .dockerignore allow-list.
+    const allowed = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('!'))
+      .map((line) => line.slice(1).replace(/\/$/, '/**'));
+    for (const a of artifacts) {
+      const dockerfile = a.custom?.buildCommand?.split(' ').at(-1) ?? '';
+      expect([...(a.custom?.dependencies?.paths ?? [])].sort()).toEqual([dockerfile, ...allowed].sort());
+    }
+    expect(existsSync(join(REPO_ROOT, 'scripts/cluster/skaffold-build.ts'))).toBe(true);
   });
 });
