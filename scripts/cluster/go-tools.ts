@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterContext } from './context.js';
-import { run } from './exec.js';
+import { run, type RunOptions, type RunResult } from './exec.js';
 
 /**
  * Go programs the cluster needs besides Kubernetes itself, built once from
@@ -87,23 +87,44 @@ export function replaceDirectives(gomod: string): string[] {
   return found;
 }
 
-async function downloadGoMod(ctx: ClusterContext, tool: GoTool, logFile: string): Promise<string> {
+/**
+ * Runs the go command at low priority (the machine is shared), in the given
+ * network namespace when the caller sits in the cluster's (the module proxy
+ * is reachable only from the host's).
+ */
+function go(args: readonly string[], options: RunOptions & { netns?: string }): Promise<RunResult> {
+  const command = ['nice', '-n', '19', 'go', ...args];
+  const full = options.netns === undefined ? command : ['nsenter', `--net=${options.netns}`, '--', ...command];
+  return run(full[0] ?? '', full.slice(1), options);
+}
+
+interface ModuleInfo {
+  readonly GoMod?: string;
+  readonly Dir?: string;
+  readonly Error?: string;
+}
+
+/** `go mod download -json module@version`; throws with the proxy's own words when it refuses. */
+async function download(ctx: ClusterContext, module: string, version: string, netns?: string): Promise<ModuleInfo> {
+  mkdirSync(ctx.paths.goBuild, { recursive: true });
+  const { stdout, stderr } = await go(['mod', 'download', '-json', `${module}@v${version}`], {
+    timeoutMs: 10 * 60_000,
+    cwd: ctx.paths.goBuild,
+    okCodes: [0, 1],
+    ...(netns === undefined ? {} : { netns }),
+  });
+  let info: ModuleInfo;
   try {
-    const { stdout } = await run('go', ['mod', 'download', '-json', `${tool.module}@v${tool.version}`], {
-      timeoutMs: 120_000,
-      cwd: ctx.paths.goBuild,
-    });
-    return (JSON.parse(stdout) as { GoMod: string }).GoMod;
-  } catch (err) {
-    throw new Error(
-      `${tool.module} v${tool.version} is not served by the Go module proxy here (${(err as Error).message.split('\n')[0]}); ` +
-        `set ${tool.versionVariable} to a version it serves (see ${logFile})`,
-    );
+    info = JSON.parse(stdout) as ModuleInfo;
+  } catch {
+    throw new Error(`go mod download ${module}@v${version} failed: ${stderr.trim() || stdout.trim()}`);
   }
+  if (info.Error !== undefined) throw new Error(`${module} v${version}: ${info.Error}`);
+  return info;
 }
 
 /** Builds one tool unless the cache has it; returns the binary's path. */
-export async function buildGoTool(ctx: ClusterContext, tool: GoTool): Promise<string> {
+export async function buildGoTool(ctx: ClusterContext, tool: GoTool, options: { netns?: string } = {}): Promise<string> {
   const target = goToolPath(ctx, tool);
   if (existsSync(target)) return target;
   mkdirSync(ctx.paths.toolsBin, { recursive: true });
@@ -111,30 +132,23 @@ export async function buildGoTool(ctx: ClusterContext, tool: GoTool): Promise<st
   const logFile = join(ctx.paths.logs, `build-${tool.name}.log`);
   const src = join(ctx.paths.goBuild, `${tool.name}-v${tool.version}`);
   mkdirSync(src, { recursive: true });
-  const gomod = await downloadGoMod(ctx, tool, logFile);
+  const info = await download(ctx, tool.module, tool.version, options.netns).catch((err: Error) => {
+    throw new Error(`${err.message}\n(not served by the Go module proxy here? set ${tool.versionVariable} to a version it serves)`);
+  });
   const ldflags = `-s -w ${tool.ldflags ?? ''}`.trim();
   const tmp = `${target}.tmp`;
+  const common = { cwd: src, env: goEnv(), logFile, timeoutMs: BUILD_TIMEOUT_MS, ...(options.netns === undefined ? {} : { netns: options.netns }) };
   if (tool.copyReplaces === true) {
-    const replaces = replaceDirectives(readFileSync(gomod, 'utf8'));
+    const replaces = replaceDirectives(readFileSync(info.GoMod ?? '', 'utf8'));
     writeFileSync(
       join(src, 'go.mod'),
       [`module flotilla.local/${tool.name}`, '', 'go 1.24', '', `require ${tool.module} v${tool.version}`, '', ...replaces.map((r) => `replace ${r}`), ''].join('\n'),
     );
     writeFileSync(join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport _ "${tool.pkg}"\n`);
-    await run('nice', ['-n', '19', 'go', 'mod', 'tidy'], { cwd: src, env: goEnv(), logFile, timeoutMs: BUILD_TIMEOUT_MS });
-    await run('nice', ['-n', '19', 'go', 'build', '-trimpath', '-ldflags', ldflags, '-o', tmp, tool.pkg], {
-      cwd: src,
-      env: goEnv(),
-      logFile,
-      timeoutMs: BUILD_TIMEOUT_MS,
-    });
+    await go(['mod', 'tidy'], common);
+    await go(['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, tool.pkg], common);
   } else {
-    await run('nice', ['-n', '19', 'go', 'install', '-trimpath', '-ldflags', ldflags, `${tool.pkg}@v${tool.version}`], {
-      cwd: src,
-      env: { ...goEnv(), GOBIN: src },
-      logFile,
-      timeoutMs: BUILD_TIMEOUT_MS,
-    });
+    await go(['install', '-trimpath', '-ldflags', ldflags, `${tool.pkg}@v${tool.version}`], { ...common, env: { ...common.env, GOBIN: src } });
     renameSync(join(src, tool.pkg.split('/').at(-1) ?? tool.name), tmp);
   }
   renameSync(tmp, target);
@@ -143,7 +157,7 @@ export async function buildGoTool(ctx: ClusterContext, tool: GoTool): Promise<st
 
 /** The unpacked source of a module in the Go module cache (downloaded if needed). */
 export async function moduleDir(ctx: ClusterContext, module: string, version: string): Promise<string> {
-  mkdirSync(ctx.paths.goBuild, { recursive: true });
-  const { stdout } = await run('go', ['mod', 'download', '-json', `${module}@v${version}`], { timeoutMs: 300_000, cwd: ctx.paths.goBuild });
-  return (JSON.parse(stdout) as { Dir: string }).Dir;
+  const info = await download(ctx, module, version);
+  if (info.Dir === undefined) throw new Error(`go mod download ${module}@v${version} named no folder`);
+  return info.Dir;
 }

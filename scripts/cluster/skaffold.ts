@@ -43,15 +43,19 @@ function hostNetns(ctx: ClusterContext): string {
  * host's network namespace named for the image builds (skaffold-build.ts).
  */
 export async function runSkaffold(ctx: ClusterContext, args: readonly string[]): Promise<number> {
-  const skaffold = await buildGoTool(ctx, goTools(ctx).skaffold);
+  const host = hostNetns(ctx);
+  // Built (once) where the Go module proxy is reachable.
+  const skaffold = await buildGoTool(ctx, goTools(ctx).skaffold, { netns: host });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KUBECONFIG: ctx.paths.adminKubeconfig,
+    // kubectl's discovery cache (skaffold runs kubectl), kept out of ~/.kube.
+    KUBECACHEDIR: ctx.paths.kubeCache,
     PATH: `${ctx.paths.k8sBin}:${process.env.PATH ?? ''}`,
     SKAFFOLD_CONFIG: writeSkaffoldConfig(ctx),
     // Its artifact cache, which would go to ~/.skaffold/cache.
     SKAFFOLD_CACHE_FILE: join(ctx.config.cacheDir, 'skaffold-cache'),
-    FLOTILLA_HOST_NETNS: hostNetns(ctx),
+    FLOTILLA_HOST_NETNS: host,
   };
   return new Promise((resolve, reject) => {
     const child = spawn('nsenter', [`--net=${ctx.netnsPath}`, '--', skaffold, ...args], { cwd: ctx.config.repoRoot, stdio: 'inherit', env });
