@@ -58,7 +58,7 @@ export class ClusterContext {
   kubectl(args: readonly string[], options: Partial<RunOptions> = {}): Promise<RunResult> {
     return run(
       'nsenter',
-      [`--net=${this.netnsPath}`, '--', `${this.paths.k8sBin}/kubectl`, `--kubeconfig=${this.paths.adminKubeconfig}`, ...args],
+      [`--net=${this.netnsPath}`, '--', `${this.paths.k8sBin}/kubectl`, `--kubeconfig=${this.paths.adminKubeconfig}`, `--cache-dir=${this.paths.kubeCache}`, ...args],
       { timeoutMs: 60_000, ...options },
     );
   }

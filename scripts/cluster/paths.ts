@@ -12,6 +12,8 @@ export interface ClusterPaths {
   readonly pki: string;
   readonly kubeconfigs: string;
   readonly adminKubeconfig: string;
+  /** kubectl's discovery cache, which would otherwise go to ~/.kube/cache. */
+  readonly kubeCache: string;
   readonly etcdData: string;
   readonly containerd: string;
   readonly containerdSocket: string;
@@ -48,6 +50,7 @@ export function clusterPaths(config: ClusterConfig): ClusterPaths {
     pki: join(work, 'pki'),
     kubeconfigs: join(work, 'kubeconfigs'),
     adminKubeconfig: join(work, 'kubeconfigs', 'admin.kubeconfig'),
+    kubeCache: join(work, 'kube-cache'),
     etcdData: join(work, 'etcd'),
     containerd: join(work, 'containerd'),
     containerdSocket: join(work, 'containerd', 'containerd.sock'),

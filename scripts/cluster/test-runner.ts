@@ -47,6 +47,8 @@ function runJest(ctx: ClusterContext, jestArgs: readonly string[]): Promise<numb
       env: {
         ...process.env,
         FLOTILLA_CLUSTER_ENV: ctx.paths.envFile,
+        // kubectl's discovery cache, kept out of ~/.kube.
+        KUBECACHEDIR: ctx.paths.kubeCache,
         // Image builds need the host's network (npm, apt) while the tests sit in the cluster's:
         // this process stays in the host's namespace for as long as the tests run.
         FLOTILLA_HOST_NETNS: `/proc/${process.pid}/ns/net`,

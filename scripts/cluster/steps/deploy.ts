@@ -26,6 +26,7 @@ export interface ClusterEnv {
   readonly REGISTRY: string;
   readonly KUBECTL: string;
   readonly SKAFFOLD_CONFIG: string;
+  readonly KUBECACHEDIR: string;
 }
 
 async function writeEnv(ctx: ClusterContext): Promise<void> {
@@ -38,6 +39,8 @@ async function writeEnv(ctx: ClusterContext): Promise<void> {
     REGISTRY: ctx.config.registryAddress,
     KUBECTL: `${ctx.paths.k8sBin}/kubectl`,
     SKAFFOLD_CONFIG: ctx.paths.skaffoldConfig,
+    // kubectl's discovery cache, with the cluster rather than in ~/.kube.
+    KUBECACHEDIR: ctx.paths.kubeCache,
   };
   writeFileSync(
     ctx.paths.envFile,
