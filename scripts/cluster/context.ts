@@ -41,11 +41,6 @@ export class ClusterContext {
     return ['nsenter', [`--target=${this.holderPid()}`, '--mount', '--net', '--', command, ...args]];
   }
 
-  /** Runs a command in the cluster's namespaces. */
-  runInside(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
-    const [file, fullArgs] = this.inside(command, args);
-    return run(file, fullArgs, options);
-  }
 
   /** The HTTP status of a GET inside the cluster's network (0: no answer); for health endpoints. */
   async httpStatus(url: string): Promise<number> {

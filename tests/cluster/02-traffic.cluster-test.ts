@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { clusterEnv, eventually, isReady, kubectlOk, pods, upstreams, type Upstream } from './cluster.js';
+import { apiCall, balancerAdminUrls, clusterEnv, eventually, kubectlOk, pods, readyWorkerEndpoints, upstreams, WORKER_PODS, type Upstream } from './cluster.js';
 
 /**
  * Traffic on the real cluster: through the balancer's Service (a ClusterIP
@@ -15,30 +15,8 @@ const env = clusterEnv();
  */
 const FOLLOW_BOUND_MS = 10_000;
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${env.BALANCER_URL}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
-
-/** Each balancer pod's own admin address: the Service would pick one of them at random. */
-function balancerAdminUrls(): string[] {
-  return pods(env, 'app.kubernetes.io/name=balancer')
-    .filter(isReady)
-    .map((pod) => `http://${pod.status.podIP ?? ''}:9090`);
-}
-
-function readyWorkerEndpoints(): Map<string, string> {
-  return new Map(
-    pods(env, 'app.kubernetes.io/name=worker')
-      .filter(isReady)
-      .map((pod) => [`${pod.status.podIP ?? ''}:8080`, pod.metadata.name]),
-  );
+function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+  return apiCall(env, method, path, body, headers);
 }
 
 function readyUpstreams(list: readonly Upstream[]): Upstream[] {
@@ -73,9 +51,9 @@ describe('when a client calls the KV API through the balancer Service', () => {
 
 describe('when each balancer pod is asked for its upstream table', () => {
   test('then it lists every worker pod by its pod IP and name, found through EndpointSlices', async () => {
-    const expected = readyWorkerEndpoints();
+    const expected = readyWorkerEndpoints(env);
     expect(expected.size).toBe(3);
-    const admins = balancerAdminUrls();
+    const admins = balancerAdminUrls(env);
     expect(admins).toHaveLength(2);
     for (const admin of admins) {
       const table = readyUpstreams(await upstreams(admin));
@@ -88,20 +66,20 @@ describe('when each balancer pod is asked for its upstream table', () => {
 describe('when the worker Deployment is scaled with kubectl', () => {
   afterAll(async () => {
     scaleWorkers(3);
-    await eventually('3 worker pods again', () => (pods(env, 'app.kubernetes.io/name=worker').length === 3 ? true : undefined), 120_000, 1_000);
+    await eventually('3 worker pods again', () => (pods(env, WORKER_PODS).length === 3 ? true : undefined), 120_000, 1_000);
   });
 
   test('then every balancer lists 5 endpoints soon after the new pods are Ready, and 3 again after scaling back', async () => {
     const started = Date.now();
     scaleWorkers(5);
-    const admins = balancerAdminUrls();
+    const admins = balancerAdminUrls(env);
     /** Waits until every balancer lists exactly the ready worker pods, `count` of them; returns when the pods were Ready and when they were listed. */
     const follow = async (count: number): Promise<{ readyAt: number; listedAt: number }> => {
       let readyAt: number | undefined;
       const listedAt = await eventually(
         `every balancer listing exactly the ${count} ready worker pods`,
         async () => {
-          const expected = readyWorkerEndpoints();
+          const expected = readyWorkerEndpoints(env);
           if (expected.size !== count) return undefined;
           readyAt ??= Date.now();
           for (const admin of admins) {

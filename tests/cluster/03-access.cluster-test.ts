@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
-import { clusterEnv, kubectl, kubectlOk, type ClusterEnv } from './cluster.js';
+import { resourceRules } from '../helpers/rbac.js';
+import { apiServer, clusterEnv, kubectl, kubectlOk, type ClusterEnv } from './cluster.js';
 
 /**
  * What each Flotilla service account may do on the real cluster, asked with
@@ -13,14 +13,9 @@ import { clusterEnv, kubectl, kubectlOk, type ClusterEnv } from './cluster.js';
 const env = clusterEnv();
 const PROBE_ACCOUNT = 'flotilla-rbac-probe';
 
-interface Kubeconfig {
-  clusters: { cluster: { server: string; 'certificate-authority': string } }[];
-}
-
 /** A kubeconfig that authenticates with a bearer token only (the admin one also carries a client certificate). */
 function tokenKubeconfig(dir: string, account: string): string {
-  const admin = load(kubectlOk(env, ['config', 'view', '--raw', '-o', 'yaml'])) as Kubeconfig;
-  const cluster = admin.clusters[0]?.cluster;
+  const { server, ca } = apiServer(env);
   const token = kubectlOk(env, ['-n', env.NAMESPACE, 'create', 'token', account, '--duration=10m']).trim();
   const file = join(dir, `${account}.kubeconfig`);
   writeFileSync(
@@ -28,7 +23,7 @@ function tokenKubeconfig(dir: string, account: string): string {
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: cluster?.server, 'certificate-authority': cluster?.['certificate-authority'] } }],
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority': ca } }],
       users: [{ name: account, user: { token } }],
       contexts: [{ name: 'c', context: { cluster: 'c', user: account, namespace: env.NAMESPACE } }],
       'current-context': 'c',
@@ -40,16 +35,6 @@ function tokenKubeconfig(dir: string, account: string): string {
 /** kubectl as that account; returns `auth can-i` style answers. */
 function asAccount(kubeconfig: string, args: readonly string[]): { code: number; stdout: string } {
   return kubectl({ ...env, KUBECONFIG: kubeconfig } satisfies ClusterEnv, args);
-}
-
-/** Rows of `kubectl auth can-i --list`: resource and verbs (non-resource URLs dropped). */
-function resourceRules(listOutput: string): string[] {
-  return listOutput
-    .split('\n')
-    .slice(1)
-    .map((line) => line.trim().split(/\s{2,}/))
-    .filter((cols) => cols.length >= 3 && cols[0] !== '' && !(cols[0] ?? '').startsWith('['))
-    .map((cols) => `${cols[0] ?? ''} ${cols.at(-1) ?? ''}`);
 }
 
 describe('when each Flotilla service account asks the real API server what it may do', () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../k8s-static/render.js';
-import { clusterEnv, isReady, pods } from './cluster.js';
+import { apiCall, clusterEnv, isReady, pods } from './cluster.js';
 
 /**
  * `skaffold run -p local-cluster` for real: skaffold's custom builder builds
@@ -14,14 +14,8 @@ import { clusterEnv, isReady, pods } from './cluster.js';
 const env = clusterEnv();
 const SKAFFOLD_TIMEOUT_MS = 15 * 60_000;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${env.BALANCER_URL}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
+function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return apiCall(env, method, path, body);
 }
 
 describe('when skaffold run -p local-cluster builds, pushes and deploys', () => {

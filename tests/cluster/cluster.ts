@@ -1,7 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { CLUSTER_ENV_KEYS, type ClusterEnv } from '../../scripts/cluster/steps/deploy.js';
 import { REPO_ROOT } from '../k8s-static/render.js';
+
+export type { ClusterEnv };
 
 /**
  * The cluster that `npm run cluster -- up` made, as the tests see it: they
@@ -9,16 +13,6 @@ import { REPO_ROOT } from '../k8s-static/render.js';
  * so Service and pod addresses answer directly, and kubectl talks to the API
  * server with the admin kubeconfig from .data/cluster/env.
  */
-export interface ClusterEnv {
-  readonly NETNS: string;
-  readonly KUBECONFIG: string;
-  readonly NAMESPACE: string;
-  readonly BALANCER_URL: string;
-  readonly BALANCER_ADMIN_URL: string;
-  readonly REGISTRY: string;
-  readonly KUBECTL: string;
-}
-
 export function clusterEnv(): ClusterEnv {
   const file = process.env.FLOTILLA_CLUSTER_ENV ?? join(REPO_ROOT, '.data/cluster/env');
   const values: Record<string, string> = {};
@@ -26,10 +20,10 @@ export function clusterEnv(): ClusterEnv {
     const match = /^([A-Z_]+)=(.*)$/.exec(line);
     if (match?.[1] !== undefined) values[match[1]] = match[2] ?? '';
   }
-  for (const key of ['NETNS', 'KUBECONFIG', 'NAMESPACE', 'BALANCER_URL', 'BALANCER_ADMIN_URL', 'REGISTRY', 'KUBECTL']) {
+  for (const key of CLUSTER_ENV_KEYS) {
     if (values[key] === undefined) throw new Error(`${file} has no ${key}: is the cluster up (npm run cluster -- up)?`);
   }
-  return values as unknown as ClusterEnv;
+  return values as ClusterEnv;
 }
 
 export interface KubectlResult {
@@ -61,7 +55,7 @@ export function kubectlJson<T>(env: ClusterEnv, args: readonly string[]): T {
 
 /** The parts of a Pod these tests read. */
 export interface Pod {
-  readonly metadata: { readonly name: string; readonly creationTimestamp: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
+  readonly metadata: { readonly name: string; readonly uid: string; readonly creationTimestamp: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
   readonly spec: {
     readonly nodeName?: string;
     readonly containers: readonly { readonly name: string; readonly image: string }[];
@@ -82,6 +76,7 @@ export interface ContainerStatus {
   readonly restartCount: number;
   readonly image: string;
   readonly imageID: string;
+  readonly containerID?: string;
   readonly state: { readonly terminated?: { readonly exitCode: number; readonly reason?: string } };
 }
 
@@ -91,6 +86,23 @@ export function pods(env: ClusterEnv, selector: string): Pod[] {
 
 export function isReady(pod: Pod): boolean {
   return pod.metadata.deletionTimestamp === undefined && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+export const WORKER_PODS = 'app.kubernetes.io/name=worker';
+export const BALANCER_PODS = 'app.kubernetes.io/name=balancer';
+
+export function readyPods(env: ClusterEnv, selector: string): Pod[] {
+  return pods(env, selector).filter(isReady);
+}
+
+/** Each ready balancer pod's own admin address: the balancer-admin Service would pick one of them at random. */
+export function balancerAdminUrls(env: ClusterEnv): string[] {
+  return readyPods(env, BALANCER_PODS).map((pod) => `http://${pod.status.podIP ?? ''}:9090`);
+}
+
+/** The data endpoints (podIP:8080) of the ready worker pods, by pod name. */
+export function readyWorkerEndpoints(env: ClusterEnv): Map<string, string> {
+  return new Map(readyPods(env, WORKER_PODS).map((pod) => [`${pod.status.podIP ?? ''}:8080`, pod.metadata.name]));
 }
 
 /** Polls until `probe` returns a value, or fails after timeoutMs naming what was awaited. */
@@ -121,4 +133,30 @@ export async function upstreams(adminUrl: string): Promise<Upstream[]> {
   const res = await fetch(`${adminUrl}/admin/upstreams`, { signal: AbortSignal.timeout(5_000) });
   if (res.status !== 200) throw new Error(`/admin/upstreams answered ${res.status}`);
   return ((await res.json()) as { upstreams: Upstream[] }).upstreams;
+}
+
+/** The API server's address and CA, from the admin kubeconfig (for clients that authenticate otherwise). */
+export function apiServer(env: ClusterEnv): { server: string; ca: string } {
+  const config = load(kubectlOk(env, ['config', 'view', '--raw', '-o', 'yaml'])) as { clusters: { cluster: { server: string; 'certificate-authority': string } }[] };
+  const cluster = config.clusters[0]?.cluster;
+  if (cluster === undefined) throw new Error('the admin kubeconfig names no cluster');
+  return { server: cluster.server, ca: cluster['certificate-authority'] };
+}
+
+/** One JSON call to the KV API through the balancer's Service. */
+export async function apiCall(
+  env: ClusterEnv,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${env.BALANCER_URL}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }

@@ -17,17 +17,20 @@ async function clusterIp(ctx: ClusterContext, service: string): Promise<string> 
   return stdout.trim();
 }
 
-export interface ClusterEnv {
-  readonly NETNS: string;
-  readonly KUBECONFIG: string;
-  readonly NAMESPACE: string;
-  readonly BALANCER_URL: string;
-  readonly BALANCER_ADMIN_URL: string;
-  readonly REGISTRY: string;
-  readonly KUBECTL: string;
-  readonly SKAFFOLD_CONFIG: string;
-  readonly KUBECACHEDIR: string;
-}
+/** What .data/cluster/env holds, for people (`set -a; . .data/cluster/env`) and for tests/cluster. */
+export const CLUSTER_ENV_KEYS = [
+  'NETNS',
+  'KUBECONFIG',
+  'NAMESPACE',
+  'BALANCER_URL',
+  'BALANCER_ADMIN_URL',
+  'REGISTRY',
+  'KUBECTL',
+  'SKAFFOLD_CONFIG',
+  'KUBECACHEDIR',
+] as const;
+
+export type ClusterEnv = Readonly<Record<(typeof CLUSTER_ENV_KEYS)[number], string>>;
 
 async function writeEnv(ctx: ClusterContext): Promise<void> {
   const env: ClusterEnv = {
