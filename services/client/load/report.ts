@@ -28,7 +28,9 @@ export function formatReport(report: LoadReport, distribution: string): string {
   out.push(renderTable(['OP', 'REQUESTS', 'ERRORS', 'P50 MS', 'P90 MS', 'P99 MS', 'P99.9 MS', 'MAX MS'], rows));
   out.push('Latency distribution (HdrHistogram, milliseconds):', distribution.trimEnd(), '');
   const errors = Object.entries(report.errors);
-  out.push(errors.length === 0 ? 'Errors: none' : `Errors:\n${errors.map(([kind, count]) => `  ${kind.padEnd(24)} ${count}`).join('\n')}`, '');
+  const window = report.errorWindow;
+  const windowLine = window === null ? '' : `\n  window: ${(window.firstMs / 1_000).toFixed(1)} s to ${(window.lastMs / 1_000).toFixed(1)} s after the start`;
+  out.push(errors.length === 0 ? 'Errors: none' : `Errors:\n${errors.map(([kind, count]) => `  ${kind.padEnd(24)} ${count}`).join('\n')}${windowLine}`, '');
   if (report.chaos !== null) {
     out.push(`Chaos: ${report.chaos.mode} every ${report.chaos.intervalMs} ms, ${report.chaos.events.length} events`);
     for (const event of report.chaos.events) {

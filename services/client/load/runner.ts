@@ -69,6 +69,8 @@ export interface LoadReport {
   readonly latencyMs: LatencySummary;
   readonly operations: Partial<Record<Op, { readonly requests: number; readonly errors: number; readonly latencyMs: LatencySummary }>>;
   readonly errors: Record<string, number>;
+  /** From the first client-visible error to the last, in ms since the start; null without errors. */
+  readonly errorWindow: { readonly firstMs: number; readonly lastMs: number } | null;
   readonly chaos: { readonly mode: ChaosMode; readonly intervalMs: number; readonly events: readonly ChaosEvent[] } | null;
   readonly check: CheckReport | null;
 }
@@ -94,8 +96,8 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<{ r
   const latency = new LatencyRecorder();
   try {
     await preflight(client, options.url);
-    const stats = new LoadStats();
     const startedAt = deps.now();
+    const stats = new LoadStats(() => deps.now() - startedAt);
     const ledger = options.check ? new CheckLedger(() => deps.now() - startedAt) : undefined;
     const picker = new OpPicker(options.mix);
     const chaos =
@@ -191,6 +193,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<{ r
       latencyMs: latency.summary(),
       operations,
       errors: stats.errorBreakdown(),
+      errorWindow: stats.errorWindow(),
       chaos: options.chaos && chaos ? { mode: options.chaos.mode, intervalMs: options.chaos.intervalMs, events: chaos.events } : null,
       check,
     };

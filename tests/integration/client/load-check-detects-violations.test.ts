@@ -25,6 +25,7 @@ describe('load --check against a faulty API', () => {
     const { code, report } = await check('none');
     expect(code).toBe(0);
     expect(report.check.passed).toBe(true);
+    expect([report.errors, report.errorWindow]).toEqual([{}, null]);
   }, 60_000);
 
   it.each([
