@@ -74,6 +74,8 @@ describe.each(OVERLAYS)('when the $overlay overlay is rendered with kubectl kust
     expect(httpProbe(c, 'livenessProbe')).toEqual({ path: '/livez', port: 9090 });
     expect(httpProbe(c, 'readinessProbe')).toEqual({ path: '/readyz', port: 9090 });
     expect(httpProbe(c, 'startupProbe')).toEqual({ path: '/livez', port: 9090 });
+    // A hung process ignores SIGTERM: a liveness kill must not wait out the pod's whole grace period.
+    expect(c.livenessProbe?.terminationGracePeriodSeconds).toBeLessThanOrEqual(10);
     expect(c.ports?.map((p) => [p.name, p.containerPort])).toEqual([['http', 8080], ['admin', 9090]]);
     expect(c.resources?.requests?.cpu).toBeDefined();
     expect(c.resources?.requests?.memory).toBeDefined();
