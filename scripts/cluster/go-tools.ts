@@ -20,9 +20,11 @@ export interface GoTool {
   readonly versionVariable: string;
   readonly copyReplaces?: boolean;
   readonly ldflags?: string;
+  /** Go build tags. */
+  readonly tags?: readonly string[];
 }
 
-export function goTools(ctx: ClusterContext): Record<'coredns' | 'crictl' | 'registry' | 'skaffold', GoTool> {
+export function goTools(ctx: ClusterContext): Record<'coredns' | 'crictl' | 'registry' | 'skaffold' | 'prometheus', GoTool> {
   const { config } = ctx;
   return {
     coredns: {
@@ -55,7 +57,26 @@ export function goTools(ctx: ClusterContext): Record<'coredns' | 'crictl' | 'reg
       copyReplaces: true,
       ldflags: `-X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=v${config.skaffoldVersion}`,
     },
+    // For the failover tier: Debian's prometheus package is built without
+    // kubernetes_sd_configs (its build leaves out client-go). Prometheus
+    // 3.x is published as module versions v0.3<minor>.<patch>.
+    prometheus: {
+      name: 'prometheus',
+      module: 'github.com/prometheus/prometheus',
+      version: config.prometheusVersion,
+      pkg: 'github.com/prometheus/prometheus/cmd/prometheus',
+      versionVariable: 'PROMETHEUS_MODULE_VERSION',
+      // Only the kubernetes service discovery: a build with every cloud's SDK takes many minutes more.
+      tags: ['remove_all_sd', 'enable_kubernetes_sd'],
+      ldflags: `-X github.com/prometheus/common/version.Version=${prometheusRelease(config.prometheusVersion)}`,
+    },
   };
+}
+
+/** The Prometheus release of a module version: v0.316.0 is 3.16.0. */
+export function prometheusRelease(moduleVersion: string): string {
+  const match = /^0\.3(\d+)\.(\d+)$/.exec(moduleVersion);
+  return match === null ? moduleVersion : `3.${Number(match[1])}.${match[2]}`;
 }
 
 export function goToolPath(ctx: ClusterContext, tool: GoTool): string {
@@ -136,6 +157,7 @@ export async function buildGoTool(ctx: ClusterContext, tool: GoTool, options: { 
     throw new Error(`${err.message}\n(not served by the Go module proxy here? set ${tool.versionVariable} to a version it serves)`);
   });
   const ldflags = `-s -w ${tool.ldflags ?? ''}`.trim();
+  const tags = tool.tags === undefined ? [] : ['-tags', tool.tags.join(',')];
   const tmp = `${target}.tmp`;
   const common = { cwd: src, env: goEnv(), logFile, timeoutMs: BUILD_TIMEOUT_MS, ...(options.netns === undefined ? {} : { netns: options.netns }) };
   if (tool.copyReplaces === true) {
@@ -146,9 +168,9 @@ export async function buildGoTool(ctx: ClusterContext, tool: GoTool, options: { 
     );
     writeFileSync(join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport _ "${tool.pkg}"\n`);
     await go(['mod', 'tidy'], common);
-    await go(['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, tool.pkg], common);
+    await go(['build', '-trimpath', ...tags, '-ldflags', ldflags, '-o', tmp, tool.pkg], common);
   } else {
-    await go(['install', '-trimpath', '-ldflags', ldflags, `${tool.pkg}@v${tool.version}`], { ...common, env: { ...common.env, GOBIN: src } });
+    await go(['install', '-trimpath', ...tags, '-ldflags', ldflags, `${tool.pkg}@v${tool.version}`], { ...common, env: { ...common.env, GOBIN: src } });
     renameSync(join(src, tool.pkg.split('/').at(-1) ?? tool.name), tmp);
   }
   renameSync(tmp, target);
