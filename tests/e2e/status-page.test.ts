@@ -112,9 +112,19 @@ describeWithChromium('when the status page is open in headless Chromium against 
     }
     const rows = await waitForRows((r) => ['unhealthy', 'ejected'].includes(rowOf(r, victim)?.state ?? ''), 10_000);
     for (const w of survivors) expect(rowOf(rows, w)?.state).toBe('healthy');
-    const victimRow = page.locator('#rows tr', { hasText: `127.0.0.1:${victim.port}` });
-    // The failing state is shown in red (class from the state name), not only as text.
-    expect(await victimRow.locator('td').nth(1).evaluate((td) => td.ownerDocument.defaultView?.getComputedStyle(td).color)).toBe('rgb(176, 0, 32)');
+    // The failing state is shown in red (class from the state name), not only as text. The page
+    // rebuilds its rows every second, so the row is found and read in one go inside the page (a
+    // located cell can be replaced between the lookup and the read), until the colour is there.
+    // (A string, since this project's TypeScript has no DOM types.)
+    const stateColour = (): Promise<string | undefined> =>
+      page.evaluate<string | undefined>(`(() => {
+        const row = [...document.querySelectorAll('#rows tr')].find((tr) => tr.textContent.includes(${JSON.stringify(`127.0.0.1:${victim.port}`)}));
+        const cell = row && row.querySelectorAll('td')[1];
+        return cell ? getComputedStyle(cell).color : undefined;
+      })()`);
+    let colour = await stateColour();
+    for (const deadline = Date.now() + 5_000; colour !== 'rgb(176, 0, 32)' && Date.now() < deadline; colour = await stateColour()) await page.waitForTimeout(100);
+    expect(colour).toBe('rgb(176, 0, 32)');
     // The traffic section shows the requests just sent (rate over the last completed 10 s, bars over 5 minutes).
     const shown = Date.now() + 15_000;
     while (!/last 10 s: [1-9][0-9.]* req\/s/.test((await page.textContent('#traffic')) ?? '') && Date.now() < shown) await page.waitForTimeout(250);
