@@ -149,7 +149,10 @@ export const nodeStep: Step = {
     if (existsSync(crictl) && existsSync(ctx.paths.containerdSocket)) {
       await run(crictl, ['--runtime-endpoint', `unix://${ctx.paths.containerdSocket}`, '--timeout', '30s', 'rmp', '--all', '--force'], {
         timeoutMs: 120_000,
-      }).catch(() => undefined);
+      }).catch((err: Error) => {
+        // Not fatal: the namespaces step ends whatever still runs in the cluster's mount namespace and cgroups.
+        ctx.status.info(`crictl rmp failed (${err.message.split('\n')[0] ?? ''}); what is left is swept with the namespaces`);
+      });
     }
   },
 };
