@@ -31,6 +31,19 @@ function restartCount(pod: Pod, container: string): number {
   return pod.status.containerStatuses?.find((s) => s.name === container)?.restartCount ?? 0;
 }
 
+/** Until kubelet has restarted the pod's worker container (restartCount past `before`), and with `ready` the pod is Ready again. */
+async function restarted(pod: Pod, before: number, options: { ready: boolean; timeoutMs: number }): Promise<void> {
+  await eventually(
+    options.ready ? `${pod.metadata.name} restarted and Ready again` : `kubelet restarting ${pod.metadata.name}`,
+    () => {
+      const now = pods(env, WORKER).find((p) => p.metadata.name === pod.metadata.name);
+      return now !== undefined && restartCount(now, 'worker') > before && (!options.ready || isReady(now)) ? true : undefined;
+    },
+    options.timeoutMs,
+    250,
+  );
+}
+
 /** Requests the worker served on its data port, from its own /metrics. */
 async function servedRequests(podIp: string): Promise<number> {
   const res = await fetch(`http://${podIp}:9090/metrics`, { signal: AbortSignal.timeout(5_000) });
@@ -121,15 +134,7 @@ describe("when a worker container's node process is SIGKILLed from the node unde
     await new Promise((r) => setTimeout(r, WARM_MS));
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
-    await eventually(
-      'the container restarted and Ready again',
-      () => {
-        const now = pods(env, WORKER).find((p) => p.metadata.name === pod.metadata.name);
-        return now !== undefined && restartCount(now, 'worker') > restartsBefore && isReady(now) ? true : undefined;
-      },
-      90_000,
-      250,
-    );
+    await restarted(pod, restartsBefore, { ready: true, timeoutMs: 90_000 });
     const readyAt = Date.now();
     await tablesFollow('every balancer listing all three workers healthy again', workerEndpoints, 60_000);
     const { report } = await load.finishAfter(TAIL_MS);
@@ -166,15 +171,7 @@ describe("when a worker's node process is hung (SIGSTOP, left stopped) under loa
         100,
       );
       const avoidedAt = Date.now();
-      await eventually(
-        'kubelet restarting the hung container',
-        () => {
-          const now = pods(env, WORKER).find((p) => p.metadata.name === pod.metadata.name);
-          return now !== undefined && restartCount(now, 'worker') > restartsBefore ? true : undefined;
-        },
-        150_000,
-        500,
-      );
+      await restarted(pod, restartsBefore, { ready: false, timeoutMs: 150_000 });
       const restartedAt = Date.now();
       await tablesFollow('every balancer listing the restarted worker healthy again', workerEndpoints, 90_000);
       const backAt = Date.now();
