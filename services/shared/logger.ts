@@ -6,9 +6,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * JSON logs to stdout (one line per event) with the service name on every
- * line. Secrets never reach a log line: the paths below are censored even if
- * a caller logs a whole config or request.
+ * JSON logs to stdout (one line per event, written synchronously) with the
+ * service name on every line. Secrets never reach a log line: the paths below
+ * are censored even if a caller logs a whole config or request.
  */
 export function createLogger(service: string, level: LogLevel, destination?: NodeJS.WritableStream): Logger {
   const options: LoggerOptions = {
@@ -29,5 +29,10 @@ export function createLogger(service: string, level: LogLevel, destination?: Nod
       censor: '[redacted]',
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous writes to stdout. pino's default destination writes
+  // asynchronously and, at exit, flushes what is still buffered with a
+  // synchronous write that can overtake the asynchronous one in flight: the
+  // last lines of a shutdown came out of order on Node 24 ("balancer worker
+  // exited" after "shutdown complete"). Still one write per line, in order.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
