@@ -110,7 +110,19 @@ describe('local run driven by the CLI', () => {
   }, 150_000);
 
   it('when a second supervisor starts on the same data folder, then it refuses and leaves the running one and its state file alone', async () => {
-    const before = run.state() as RunState;
+    // The chaos load before this may have left a worker being started again:
+    // the state file changes until every worker runs and is ready.
+    const before = await waitFor(
+      'every worker to run and be ready',
+      async () => {
+        const state = run.state();
+        if (state === undefined || state.workers.some((w) => w.pid === undefined)) return undefined;
+        const ready = await Promise.all(state.workers.map(async (w) => (await fetch(`${w.adminUrl}/readyz`).catch(() => undefined))?.ok === true));
+        return ready.every(Boolean) && JSON.stringify(run.state()) === JSON.stringify(state) ? state : undefined;
+      },
+      30_000,
+      200,
+    );
     const second = await runSupervisor([`--data-dir=${run.dataDir}`, '--port=1', '--admin-port=2']);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('LOCAL_ERR_ALREADY_RUNNING');
