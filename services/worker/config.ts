@@ -42,6 +42,8 @@ export interface WorkerConfig {
   readonly keepAliveTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly idempotencyTtlHours: number;
+  /** How long a write token's record is kept: longer than any balancer retries one request (TOTAL_TIMEOUT_MS). */
+  readonly writeTokenTtlSeconds: number;
   /** Where /v1/cluster finds this worker's peers (static PEERS by default). */
   readonly discovery: DiscoveryConfig;
 }
@@ -91,6 +93,7 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', 72_000, { min: 1_000, max: 600_000 }),
     requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 600_000 }),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, { min: 1, max: 24 * 365 }),
+    writeTokenTtlSeconds: r.int('WRITE_TOKEN_TTL_SECONDS', 600, { min: 60, max: 86_400 }),
     discovery: readDiscoveryConfig(r, 'PEERS'),
   };
   if (config.port !== 0 && config.port === config.adminPort) r.problem('ADMIN_PORT: must differ from PORT');

@@ -16,6 +16,8 @@ export function buildSchemas(limits: LimitsConfig) {
     type: 'object',
     properties: {
       'idempotency-key': { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\u0021-\\u007e]+$' },
+      // Set by the balancer (never by clients: it removes theirs), a UUID.
+      'flotilla-write-token': { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' },
       'if-match': { type: 'string', maxLength: 1024 },
       'if-none-match': { type: 'string', maxLength: 1024 },
     },

@@ -15,6 +15,7 @@ import { buildWorkerApp } from './app.js';
 import type { WorkerConfig } from './config.js';
 import { Database } from './db/database.js';
 import { deleteExpiredKeys } from './db/idempotency.js';
+import { deleteExpiredTokens } from './db/write-tokens.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -40,6 +41,7 @@ export class WorkerService {
   private readonly admin: Server;
   private readonly peers: EndpointSource;
   private cleanupTimer: NodeJS.Timeout | undefined;
+  private tokenCleanupTimer: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -108,16 +110,31 @@ export class WorkerService {
     }
   }
 
+  /**
+   * Expired Idempotency-Keys every 10 minutes (kept for hours), expired write
+   * tokens every minute (kept for minutes, one per PUT or DELETE through the
+   * balancer). Every worker runs it; a pass that finds nothing is one index scan.
+   */
   private scheduleKeyCleanup(): void {
-    const run = (): void => {
+    const quietly = (what: string) => (err: unknown) => this.logger.debug({ error: (err as Error).message }, `${what} cleanup skipped`);
+    const keys = (): void => {
       deleteExpiredKeys(this.db.pool, this.config.idempotencyTtlHours)
         .then((deleted) => {
           if (deleted > 0) this.logger.info({ deleted }, 'expired idempotency keys deleted');
         })
-        .catch((err: unknown) => this.logger.debug({ error: (err as Error).message }, 'idempotency key cleanup skipped'));
+        .catch(quietly('idempotency key'));
     };
-    this.cleanupTimer = setInterval(run, 10 * 60_000);
+    const tokens = (): void => {
+      deleteExpiredTokens(this.db.pool, this.config.writeTokenTtlSeconds)
+        .then((deleted) => {
+          if (deleted > 0) this.logger.debug({ deleted }, 'expired write tokens deleted');
+        })
+        .catch(quietly('write token'));
+    };
+    this.cleanupTimer = setInterval(keys, 10 * 60_000);
     this.cleanupTimer.unref();
+    this.tokenCleanupTimer = setInterval(tokens, 60_000);
+    this.tokenCleanupTimer.unref();
   }
 
   async stop(drainDelayMs = this.config.drainDelayMs): Promise<void> {
@@ -126,6 +143,7 @@ export class WorkerService {
     this.logger.info({ drainDelayMs }, 'draining: readiness is now failing');
     await delay(drainDelayMs);
     if (this.cleanupTimer !== undefined) clearInterval(this.cleanupTimer);
+    if (this.tokenCleanupTimer !== undefined) clearInterval(this.tokenCleanupTimer);
     this.phase = 'closing';
     // fastify waits for in-flight requests and closes idle keep-alive sockets.
     await this.app.close();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { delay, type Logger } from '../../shared/index.js';
@@ -15,7 +16,7 @@ import { prepareBody, type PreparedBody } from './request-body.js';
 import { requestLimitError } from './request-limits.js';
 import { hashKeyOf, upstreamPath } from './request-target.js';
 import type { RetryBudget } from './retry-budget.js';
-import { backoffMs, isRetryableStatus, isSafeToRetry, type TryFailure } from './retry-policy.js';
+import { backoffMs, isRetryableStatus, isSafeToRetry, needsWriteToken, WRITE_TOKEN_HEADER, type TryFailure } from './retry-policy.js';
 import { balancerErrorIn, relayResponse } from './response-relay.js';
 import { tryUpstream, type TryOutcome } from './upstream-try.js';
 
@@ -33,7 +34,8 @@ export interface ProxyDeps {
 }
 
 /** Expect is answered by Node itself (100-continue) and the body is re-sent by us, so it is not forwarded. */
-const REQUEST_DROP = new Set(['expect']);
+/** A client's own write token is never forwarded: the token is the balancer's promise, not the client's. */
+const REQUEST_DROP = new Set(['expect', WRITE_TOKEN_HEADER]);
 
 type PickResult = { readonly upstream: UpstreamEndpoint } | { readonly upstream?: undefined; readonly why: 'no_endpoints' | 'saturated' | 'exhausted' };
 
@@ -204,6 +206,8 @@ export class ProxyHandler {
     const headers = forwardableHeaders(ex.req.rawHeaders, REQUEST_DROP);
     addForwardingHeaders(headers, { clientIp: clientAddress(ex.req.socket.remoteAddress), host: ex.req.headers.host, requestId: ex.requestId });
     const hasIdempotencyKey = ex.req.headers['idempotency-key'] !== undefined;
+    // The same token on every try: the worker applies this request once (retry-policy.ts).
+    if (needsWriteToken(ex.method, hasIdempotencyKey)) headers[WRITE_TOKEN_HEADER] = randomUUID();
     const replayable = body.kind !== 'stream';
     const tried = new Set<string>();
 

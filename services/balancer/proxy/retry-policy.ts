@@ -59,6 +59,24 @@ export function isSafeToRetry(method: string, hasIdempotencyKey: boolean, failur
   return failure.neverSent || isIdempotent(method) || hasIdempotencyKey;
 }
 
+/**
+ * The header that carries the balancer's write token to the worker: one per
+ * client request, the same on each of its tries, never taken from the client.
+ */
+export const WRITE_TOKEN_HEADER = 'flotilla-write-token';
+
+/**
+ * PUT and DELETE are idempotent by their method, so they are retried after a
+ * try that may have reached a worker; but with other writers in between,
+ * applying one twice is not harmless (it can overwrite a newer acknowledged
+ * write, or answer 412 or 404 for a write that worked). The worker records the
+ * token with the write and replays the answer to a later try. An
+ * Idempotency-Key does that already; other methods are not retried once sent.
+ */
+export function needsWriteToken(method: string, hasIdempotencyKey: boolean): boolean {
+  return !hasIdempotencyKey && (method === 'PUT' || method === 'DELETE');
+}
+
 /** "Full jitter" exponential backoff: uniform in [0, min(max, base × 2^(retry-1))]. */
 export function backoffMs(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1));

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isTokenSeen, readToken, recordToken, type TokenRecord } from './write-tokens.js';
 
 export interface KvItem {
   readonly key: string;
@@ -25,10 +26,14 @@ function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** What a PUT did: the version it wrote, or nothing (the precondition did not hold). */
 export type PutOutcome =
-  | { readonly kind: 'created'; readonly item: KvItem }
-  | { readonly kind: 'updated'; readonly item: KvItem }
+  | { readonly kind: 'created' | 'updated'; readonly version: string; readonly updatedAt: string; readonly replayed: boolean }
   | { readonly kind: 'precondition-failed' };
+
+export type DeleteOutcome =
+  | { readonly kind: 'deleted'; readonly replayed: boolean }
+  | { readonly kind: 'not-found' | 'precondition-failed' };
 
 export type Precondition =
   | { readonly kind: 'none' }
@@ -39,6 +44,30 @@ export type Precondition =
   /** If-Match: "v1", "v2" — the current version must be one of these. */
   | { readonly kind: 'versions'; readonly versions: readonly string[] };
 
+interface WrittenRow {
+  version: string;
+  updated_at: Date;
+  inserted: boolean;
+}
+
+/**
+ * The write of each precondition as the CTE `applied`, returning the
+ * version written, when, and whether the row was created. Parameters: $1
+ * key, $2 value, $3 versions (If-Match). xmax = 0 only on a freshly inserted
+ * row: it tells a create from an update in the same statement.
+ */
+const PUT_SQL: Record<Precondition['kind'], string> = {
+  none: `INSERT INTO kv (key, value) VALUES ($1, $2::jsonb)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = nextval('kv_version_seq'), updated_at = now()
+         RETURNING version, updated_at, (xmax = 0) AS inserted`,
+  absent: `INSERT INTO kv (key, value) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO NOTHING
+           RETURNING version, updated_at, true AS inserted`,
+  exists: `UPDATE kv SET value = $2::jsonb, version = nextval('kv_version_seq'), updated_at = now()
+           WHERE key = $1 RETURNING version, updated_at, false AS inserted`,
+  versions: `UPDATE kv SET value = $2::jsonb, version = nextval('kv_version_seq'), updated_at = now()
+             WHERE key = $1 AND version = ANY($3::bigint[]) RETURNING version, updated_at, false AS inserted`,
+};
+
 /** SQL for the kv table; every value goes through a parameter. */
 export class KvRepository {
   async get(client: pg.ClientBase, key: string): Promise<KvItem | undefined> {
@@ -47,55 +76,71 @@ export class KvRepository {
     return row ? toItem(row) : undefined;
   }
 
-  async put(client: pg.ClientBase, key: string, value: unknown, precondition: Precondition): Promise<PutOutcome> {
-    const json = JSON.stringify(value);
-    switch (precondition.kind) {
-      case 'absent': {
-        const result = await client.query<KvRow>(
-          `INSERT INTO kv (key, value) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO NOTHING RETURNING ${COLUMNS}`,
-          [key, json],
-        );
-        const row = result.rows[0];
-        return row ? { kind: 'created', item: toItem(row) } : { kind: 'precondition-failed' };
-      }
-      case 'exists':
-      case 'versions': {
-        const versions = precondition.kind === 'versions' ? precondition.versions : null;
-        const result = await client.query<KvRow>(
-          `UPDATE kv SET value = $2::jsonb, version = nextval('kv_version_seq'), updated_at = now()
-           WHERE key = $1 AND ($3::bigint[] IS NULL OR version = ANY($3::bigint[]))
-           RETURNING ${COLUMNS}`,
-          [key, json, versions],
-        );
-        const row = result.rows[0];
-        return row ? { kind: 'updated', item: toItem(row) } : { kind: 'precondition-failed' };
-      }
-      case 'none': {
-        // xmax = 0 only on a freshly inserted row: tells a create from an update in one statement.
-        const result = await client.query<KvRow & { inserted: boolean }>(
-          `INSERT INTO kv (key, value) VALUES ($1, $2::jsonb)
-           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = nextval('kv_version_seq'), updated_at = now()
-           RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
-          [key, json],
-        );
-        const row = result.rows[0];
-        if (!row) throw new Error('upsert returned no row');
-        return { kind: row.inserted ? 'created' : 'updated', item: toItem(row) };
-      }
+  /**
+   * One statement: the write and, with a write token, its record (see
+   * write-tokens.ts). A token already recorded means an earlier try of this
+   * request committed: its answer comes back, marked replayed, and nothing
+   * is written again. Never a 412 for a write that was applied, and never
+   * applied after a try answered 412.
+   */
+  async put(client: pg.ClientBase, key: string, value: unknown, precondition: Precondition, token?: string): Promise<PutOutcome> {
+    const params: unknown[] = [key, JSON.stringify(value)];
+    if (precondition.kind === 'versions') params.push(precondition.versions);
+    let record = '';
+    if (token !== undefined) {
+      params.push(token);
+      record = recordToken(params.length, 'CASE WHEN a.inserted IS NULL THEN 412 WHEN a.inserted THEN 201 ELSE 200 END', 'a.version', 'a.updated_at');
     }
+    let row: WrittenRow | undefined;
+    try {
+      const result = await client.query<WrittenRow>(
+        `WITH applied AS (${PUT_SQL[precondition.kind]})${record} SELECT version::text AS version, updated_at, inserted FROM applied`,
+        params,
+      );
+      row = result.rows[0];
+    } catch (err) {
+      if (token === undefined || !isTokenSeen(err)) throw err;
+      return replayedPut(await readToken(client, token), err);
+    }
+    if (!row) return { kind: 'precondition-failed' };
+    return { kind: row.inserted ? 'created' : 'updated', version: row.version, updatedAt: row.updated_at.toISOString(), replayed: false };
   }
 
-  /** Deletes a key; 'precondition-failed' when it exists at another version. */
-  async delete(client: pg.ClientBase, key: string, precondition: Precondition): Promise<'deleted' | 'not-found' | 'precondition-failed'> {
+  /**
+   * Deletes a key, with the write token recorded in the same statement,
+   * deleted or not (see put()). A conditional delete that deleted nothing looks
+   * again, in a statement of its own, so that it sees a concurrent delete
+   * that committed meanwhile (404) rather than the row its first snapshot held.
+   */
+  async delete(client: pg.ClientBase, key: string, precondition: Precondition, token?: string): Promise<DeleteOutcome> {
     const versions = precondition.kind === 'versions' ? precondition.versions : null;
-    const result = await client.query(
-      'DELETE FROM kv WHERE key = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[])) RETURNING key',
-      [key, versions],
-    );
-    if (result.rowCount === 1) return 'deleted';
-    if (versions === null) return 'not-found';
+    const params: unknown[] = [key, versions];
+    let record = '';
+    if (token !== undefined) {
+      params.push(token);
+      record = recordToken(params.length, 'CASE WHEN a.key IS NULL THEN 0 ELSE 204 END');
+    }
+    let deleted: number;
+    try {
+      const result = await client.query<{ deleted: number }>(
+        `WITH applied AS (DELETE FROM kv WHERE key = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[])) RETURNING key)${record}
+         SELECT count(*)::int AS deleted FROM applied`,
+        params,
+      );
+      deleted = result.rows[0]?.deleted ?? 0;
+    } catch (err) {
+      if (token === undefined || !isTokenSeen(err)) throw err;
+      const record = await readToken(client, token);
+      if (record === undefined) throw new Error('write token recorded but its record is gone', { cause: err });
+      if (record.status === 204) return { kind: 'deleted', replayed: true };
+      // The try that counted deleted nothing: neither did this request, so
+      // what is true now is a right answer (the client is still waiting).
+      deleted = 0;
+    }
+    if (deleted === 1) return { kind: 'deleted', replayed: false };
+    if (versions === null) return { kind: 'not-found' };
     const exists = await client.query('SELECT 1 FROM kv WHERE key = $1', [key]);
-    return exists.rowCount === 1 ? 'precondition-failed' : 'not-found';
+    return { kind: exists.rowCount === 1 ? 'precondition-failed' : 'not-found' };
   }
 
   /** One page in key order after `after`; fetches one extra row to know whether another page follows. */
@@ -111,4 +156,12 @@ export class KvRepository {
     const last = items[items.length - 1];
     return { items, next: result.rows.length > limit && last ? last.key : null };
   }
+}
+
+function replayedPut(record: TokenRecord | undefined, cause: unknown): PutOutcome {
+  // The primary key said the token is recorded; a row that vanished since
+  // was deleted as expired, long after any retry of its request.
+  if (record === undefined) throw new Error('write token recorded but its record is gone', { cause });
+  if (record.status === 412 || record.version === null || record.updatedAt === null) return { kind: 'precondition-failed' };
+  return { kind: record.status === 201 ? 'created' : 'updated', version: record.version, updatedAt: record.updatedAt, replayed: true };
 }

@@ -17,6 +17,8 @@ export interface RouteContext {
 
 export interface WriteHeaders {
   'idempotency-key'?: string;
+  /** The balancer's own token for one client request, the same on each of its tries (write-tokens.ts). */
+  'flotilla-write-token'?: string;
   'if-match'?: string;
   'if-none-match'?: string;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { runIdempotent, fingerprint, type StoredResponse } from '../db/idempotency.js';
+import { runIdempotent, fingerprint, type IdempotentResult } from '../db/idempotency.js';
 import { errorBody, WorkerError } from '../errors.js';
 import { jsonDepthExceeds } from '../json-depth.js';
 import { etag, notModified, writePrecondition } from '../preconditions.js';
@@ -16,7 +16,7 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
     '/v1/kv/:key',
     { schema: { params: schemas.keyParams } },
     async (request, reply) => {
-      const item = await db.transaction('rerunnable', (client) => kv.get(client, request.params.key));
+      const item = await db.statements('rerunnable', (client) => kv.get(client, request.params.key));
       if (!item) throw new WorkerError('WRK_ERR_NOT_FOUND', `key "${request.params.key}" does not exist`);
       void reply.header('etag', etag(item.version));
       if (notModified(request.headers['if-none-match'], item.version)) return reply.code(304).send();
@@ -43,27 +43,36 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
         throw new WorkerError('WRK_ERR_VALUE_TOO_LARGE', `value is ${size} bytes; the limit is ${limits.valueMaxBytes}`);
       }
       const precondition = writePrecondition(request.headers['if-match'], request.headers['if-none-match']);
-      const apply = async (client: Parameters<typeof kv.put>[0]): Promise<StoredResponse> => {
-        const outcome = await kv.put(client, key, value, precondition);
+      const apply = async (client: Parameters<typeof kv.put>[0], token?: string): Promise<IdempotentResult> => {
+        const outcome = await kv.put(client, key, value, precondition, token);
         if (outcome.kind === 'precondition-failed') {
           return {
-            statusCode: 412,
-            headers: {},
-            body: errorBody('WRK_ERR_PRECONDITION_FAILED', `key "${key}" does not match the precondition`),
+            response: { statusCode: 412, headers: {}, body: errorBody('WRK_ERR_PRECONDITION_FAILED', `key "${key}" does not match the precondition`) },
+            replayed: false,
           };
         }
-        return { statusCode: outcome.kind === 'created' ? 201 : 200, headers: { etag: etag(outcome.item.version) }, body: outcome.item };
+        // The value is the one this request wrote: the body need not come back from Postgres.
+        const item = { key, value, version: outcome.version, updatedAt: outcome.updatedAt };
+        return {
+          response: { statusCode: outcome.kind === 'created' ? 201 : 200, headers: { etag: etag(outcome.version) }, body: item },
+          replayed: outcome.replayed,
+        };
       };
       const idempotencyKey = request.headers['idempotency-key'];
       if (idempotencyKey !== undefined) {
         const print = fingerprint(['PUT', key, value, request.headers['if-match'], request.headers['if-none-match']]);
-        const result = await db.transaction('rerunnable', (client) => runIdempotent(client, idempotencyKey, print, () => apply(client)));
+        const result = await db.transaction('rerunnable', (client) =>
+          runIdempotent(client, idempotencyKey, print, async () => (await apply(client)).response),
+        );
         return sendStored(reply, result, context, '/v1/kv/:key');
       }
-      // A plain upsert may run twice with the same effect; a conditional one may not.
-      const safety = precondition.kind === 'none' ? 'rerunnable' : 'once';
-      const response = await db.transaction(safety, apply);
-      return sendStored(reply, { response, replayed: false }, context, '/v1/kv/:key');
+      const token = request.headers['flotilla-write-token'];
+      // One statement, atomic by itself. With the balancer's write token any
+      // write may run again; without one, a plain upsert may (same effect),
+      // a conditional one may not.
+      const safety = token !== undefined || precondition.kind === 'none' ? 'rerunnable' : 'once';
+      const result = await db.statements(safety, (client) => apply(client, token));
+      return sendStored(reply, result, context, '/v1/kv/:key');
     },
   );
 
@@ -76,23 +85,30 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
         throw new WorkerError('WRK_ERR_BAD_PRECONDITION', 'If-None-Match is not supported on DELETE');
       }
       const precondition = writePrecondition(request.headers['if-match'], undefined);
-      const apply = async (client: Parameters<typeof kv.delete>[0]): Promise<StoredResponse> => {
-        const outcome = await kv.delete(client, key, precondition);
-        if (outcome === 'deleted') return { statusCode: 204, headers: {}, body: null };
-        if (outcome === 'not-found') {
-          return { statusCode: 404, headers: {}, body: errorBody('WRK_ERR_NOT_FOUND', `key "${key}" does not exist`) };
+      const apply = async (client: Parameters<typeof kv.delete>[0], token?: string): Promise<IdempotentResult> => {
+        const outcome = await kv.delete(client, key, precondition, token);
+        if (outcome.kind === 'deleted') return { response: { statusCode: 204, headers: {}, body: null }, replayed: outcome.replayed };
+        if (outcome.kind === 'not-found') {
+          return { response: { statusCode: 404, headers: {}, body: errorBody('WRK_ERR_NOT_FOUND', `key "${key}" does not exist`) }, replayed: false };
         }
-        return { statusCode: 412, headers: {}, body: errorBody('WRK_ERR_PRECONDITION_FAILED', `key "${key}" does not match the precondition`) };
+        return {
+          response: { statusCode: 412, headers: {}, body: errorBody('WRK_ERR_PRECONDITION_FAILED', `key "${key}" does not match the precondition`) },
+          replayed: false,
+        };
       };
       const idempotencyKey = request.headers['idempotency-key'];
       if (idempotencyKey !== undefined) {
         const print = fingerprint(['DELETE', key, request.headers['if-match']]);
-        const result = await db.transaction('rerunnable', (client) => runIdempotent(client, idempotencyKey, print, () => apply(client)));
+        const result = await db.transaction('rerunnable', (client) =>
+          runIdempotent(client, idempotencyKey, print, async () => (await apply(client)).response),
+        );
         return sendStored(reply, result, context, '/v1/kv/:key');
       }
-      // A second run after a committed first would answer 404 for a delete that worked.
-      const response = await db.transaction('once', apply);
-      return sendStored(reply, { response, replayed: false }, context, '/v1/kv/:key');
+      const token = request.headers['flotilla-write-token'];
+      // Without a token, a second run after a committed first would answer
+      // 404 for a delete that worked; with one, it replays the 204.
+      const result = await db.statements(token !== undefined ? 'rerunnable' : 'once', (client) => apply(client, token));
+      return sendStored(reply, result, context, '/v1/kv/:key');
     },
   );
 
@@ -101,7 +117,7 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
     { schema: { querystring: schemas.listQuery } },
     async (request) => {
       const { prefix = '', after, limit = limits.pageDefault } = request.query;
-      return db.transaction('rerunnable', (client) => kv.list(client, prefix, after, limit));
+      return db.statements('rerunnable', (client) => kv.list(client, prefix, after, limit));
     },
   );
 }

@@ -26,6 +26,15 @@ afterAll(async () => {
   await processes.stopAll();
 });
 
+/** The write token each try of a request carried, in the order the upstreams logged them. */
+function tokensOf(requestId: string): (string | null)[] {
+  const tokens: (string | null)[] = [];
+  for (const u of upstreams) {
+    for (const entry of u.process.entries()) if (entry.msg === 'request' && entry.requestId === requestId) tokens.push(entry.writeToken as string | null);
+  }
+  return tokens;
+}
+
 /** How many upstream processes logged a request with this id, and which. */
 function seenBy(requestId: string): string[] {
   const names: string[] = [];
@@ -82,6 +91,35 @@ describe('retries', () => {
     const seen = seenBy('post-key-1');
     expect(seen).toHaveLength(3);
     expect(new Set(seen).size).toBe(3);
+  });
+
+  it('when a PUT dies after it was sent, then it is retried, every try with the same write token of the balancer (not the client\'s)', async () => {
+    const res = await request(`${balancer.url}/reset`, {
+      method: 'PUT',
+      headers: { 'x-request-id': 'put-token-1', 'flotilla-write-token': '00000000-0000-4000-8000-000000000000' },
+      body: 'x',
+    });
+    await res.body.dump();
+    expect(res.statusCode).toBe(502);
+    await settle();
+    const tokens = tokensOf('put-token-1');
+    expect(tokens).toHaveLength(3);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(tokens[0]).not.toBe('00000000-0000-4000-8000-000000000000');
+    // Another request gets another token.
+    const next = await request(`${balancer.url}/echo`, { method: 'DELETE', headers: { 'x-request-id': 'delete-token-1' } });
+    const echoed = (await next.body.json()) as { headers: Record<string, string> };
+    expect(echoed.headers['flotilla-write-token']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echoed.headers['flotilla-write-token']).not.toBe(tokens[0]);
+  });
+
+  it('when a request is a read, or carries its own Idempotency-Key, then it gets no write token', async () => {
+    for (const [method, headers] of [['GET', {}], ['PUT', { 'idempotency-key': 'own-key' }], ['POST', {}]] as const) {
+      const res = await request(`${balancer.url}/echo`, { method, headers: { ...headers, 'flotilla-write-token': '00000000-0000-4000-8000-000000000000' }, body: method === 'GET' ? undefined : 'x' });
+      const echoed = (await res.body.json()) as { headers: Record<string, string> };
+      expect({ method, token: echoed.headers['flotilla-write-token'] }).toEqual({ method, token: undefined });
+    }
   });
 
   it('when a GET gets 503 everywhere, then it is tried on every endpoint once and the last answer is passed on', async () => {

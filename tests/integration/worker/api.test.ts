@@ -162,6 +162,70 @@ describe('when a client uses the key-value API', () => {
   });
 });
 
+describe('when the balancer sends the same write token on several tries of one request', () => {
+  const token = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const rows = async (t: string): Promise<number> =>
+    (await postgres.query('api', 'SELECT 1 FROM write_tokens WHERE token = $1::uuid', [t])).length;
+
+  test('then a PUT applies once: a second try gets the first answer (same ETag), marked replayed, and writes no version', async () => {
+    const first = await call('PUT', '/v1/kv/tok-put', { body: { value: 'a' }, headers: { 'flotilla-write-token': token(1) } });
+    expect(first.status).toBe(201);
+    await call('PUT', '/v1/kv/tok-put', { body: { value: 'b' } });
+    const retry = await call('PUT', '/v1/kv/tok-put', { body: { value: 'a' }, headers: { 'flotilla-write-token': token(1) } });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.etag).toBe(first.headers.etag);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    // The other writer's value stays: the retry did not overwrite it.
+    expect((await call('GET', '/v1/kv/tok-put')).body).toMatchObject({ value: 'b' });
+    expect(await rows(token(1))).toBe(1);
+  });
+
+  test('then a conditional PUT whose first try committed is answered 200, not 412', async () => {
+    const created = await call('PUT', '/v1/kv/tok-cas', { body: { value: 1 } });
+    const ifMatch = String(created.headers.etag);
+    const first = await call('PUT', '/v1/kv/tok-cas', { body: { value: 2 }, headers: { 'if-match': ifMatch, 'flotilla-write-token': token(2) } });
+    expect(first.status).toBe(200);
+    const retry = await call('PUT', '/v1/kv/tok-cas', { body: { value: 2 }, headers: { 'if-match': ifMatch, 'flotilla-write-token': token(2) } });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.etag).toBe(first.headers.etag);
+  });
+
+  test('then a try that found the precondition failed stays failed: a later try applies nothing even once it would hold', async () => {
+    await call('PUT', '/v1/kv/tok-late', { body: { value: 'there' } });
+    const first = await call('PUT', '/v1/kv/tok-late', { body: { value: 'mine' }, headers: { 'if-none-match': '*', 'flotilla-write-token': token(3) } });
+    expect(first.status).toBe(412);
+    expect((await call('DELETE', '/v1/kv/tok-late')).status).toBe(204);
+    // A paused worker waking up with the same try: the client was told 412.
+    const late = await call('PUT', '/v1/kv/tok-late', { body: { value: 'mine' }, headers: { 'if-none-match': '*', 'flotilla-write-token': token(3) } });
+    expect(late.status).toBe(412);
+    expect((await call('GET', '/v1/kv/tok-late')).status).toBe(404);
+  });
+
+  test('then a DELETE whose first try committed is answered 204 again, not 404, and deletes nothing created since', async () => {
+    await call('PUT', '/v1/kv/tok-del', { body: { value: 1 } });
+    expect((await call('DELETE', '/v1/kv/tok-del', { headers: { 'flotilla-write-token': token(4) } })).status).toBe(204);
+    await call('PUT', '/v1/kv/tok-del', { body: { value: 2 } });
+    const retry = await call('DELETE', '/v1/kv/tok-del', { headers: { 'flotilla-write-token': token(4) } });
+    expect(retry.status).toBe(204);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect((await call('GET', '/v1/kv/tok-del')).body).toMatchObject({ value: 2 });
+  });
+
+  test('then a DELETE that deleted nothing deletes nothing on a later try either', async () => {
+    expect((await call('DELETE', '/v1/kv/tok-del-none', { headers: { 'flotilla-write-token': token(5) } })).status).toBe(404);
+    await call('PUT', '/v1/kv/tok-del-none', { body: { value: 1 } });
+    expect((await call('DELETE', '/v1/kv/tok-del-none', { headers: { 'flotilla-write-token': token(5) } })).status).toBe(404);
+    expect((await call('GET', '/v1/kv/tok-del-none')).status).toBe(200);
+  });
+
+  test('then a token that is not a UUID is a 400 and writes nothing', async () => {
+    const bad = await call('PUT', '/v1/kv/tok-bad', { body: { value: 1 }, headers: { 'flotilla-write-token': 'not-a-uuid' } });
+    expect(bad.status).toBe(400);
+    expect((await call('GET', '/v1/kv/tok-bad')).status).toBe(404);
+  });
+});
+
 describe('when a client uses counters', () => {
   test('then a counter never incremented reads 0 and increments add up', async () => {
     expect((await call('GET', '/v1/counters/fresh')).body).toEqual({ name: 'fresh', value: 0 });
