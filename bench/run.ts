@@ -18,6 +18,7 @@ import { runMultiProcess } from './scenarios/multi-process.js';
 import { runProfile } from './scenarios/profile-balancer.js';
 import { runProxyScenarios } from './scenarios/proxy-scenarios.js';
 import { runRealWorkers } from './scenarios/real-workers.js';
+import { runWritePath } from './scenarios/write-path.js';
 import { runSlowUpstream } from './scenarios/slow-upstream.js';
 import type { ProfileSummary } from './profile/cpuprofile-summary.js';
 
@@ -28,15 +29,19 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
 
-function checkTools(): void {
-  const missing = [NGINX_BIN, HAPROXY_BIN, WRK_BIN].filter((bin) => !existsSync(bin));
+/** Groups that use no peer proxy and no wrk (their own Node load). */
+const SELF_CONTAINED_GROUPS = new Set(['writes']);
+
+function checkTools(groups: ReadonlySet<string>): void {
+  const needsPeers = [...groups].some((g) => !SELF_CONTAINED_GROUPS.has(g));
+  const missing = needsPeers ? [NGINX_BIN, HAPROXY_BIN, WRK_BIN].filter((bin) => !existsSync(bin)) : [];
   if (missing.length > 0) throw new BenchUsageError(`missing ${missing.join(', ')}; install with: ${APT_HINT}`);
   if (!existsSync(join(REPO_ROOT, 'dist/services/balancer/main.js'))) throw new BenchUsageError('dist/services/balancer/main.js missing: run npm run build first');
 }
 
 async function main(): Promise<void> {
   const options = parseBenchArgs(process.argv.slice(2), join(REPO_ROOT, 'bench/out'));
-  checkTools();
+  checkTools(options.groups);
   mkdirSync(options.outDir, { recursive: true });
   const children = new ChildProcesses();
   const tmp = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
       ['slow', () => runSlowUpstream(ctx)],
       ['failover', () => runFailover(ctx)],
       ['workers', () => runRealWorkers(ctx)],
+      ['writes', () => runWritePath(ctx)],
       ['profile', async () => (profile = await runProfile(ctx))],
     ];
     for (const [name, run] of groups) {

@@ -15,7 +15,8 @@ const WORKER_MAIN = fileURLToPath(new URL('../../services/worker/main.js', impor
 const KEY = 'bench-key';
 const KV_GET: Scenario = { name: 'real workers: GET /v1/kv/:key', shape: { method: 'GET', path: `/v1/kv/${KEY}` } };
 
-async function startWorker(children: ChildProcesses, databaseUrl: string, name: string): Promise<Upstream> {
+/** A real worker for the bench, in its own process group (its CPU is measured by group). */
+export async function startBenchWorker(children: ChildProcesses, databaseUrl: string, name: string): Promise<Upstream> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const child = children.start(`worker ${name}`, process.execPath, [WORKER_MAIN], {
     env: {
@@ -45,8 +46,8 @@ export async function runRealWorkers(ctx: ScenarioContext): Promise<void> {
   const peers: Peer[] = [];
   try {
     const databaseUrl = await postgres.createDatabase('flotilla_bench');
-    workers.push(await startWorker(ctx.children, databaseUrl, 'w1'));
-    workers.push(...(await Promise.all([startWorker(ctx.children, databaseUrl, 'w2'), startWorker(ctx.children, databaseUrl, 'w3')])));
+    workers.push(await startBenchWorker(ctx.children, databaseUrl, 'w1'));
+    workers.push(...(await Promise.all([startBenchWorker(ctx.children, databaseUrl, 'w2'), startBenchWorker(ctx.children, databaseUrl, 'w3')])));
     const first = workers[0];
     if (first === undefined) throw new Error('no worker started');
     const put = await fetch(`${first.url}/v1/kv/${KEY}`, {
