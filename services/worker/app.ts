@@ -78,7 +78,8 @@ export function buildWorkerApp(config: WorkerConfig, deps: WorkerAppDeps): Fasti
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+    // A route may name itself for metrics (the kv wildcard route keeps `/v1/kv/:key`).
+    const route = (request.routeOptions.config as { metricsRoute?: string }).metricsRoute ?? request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpDuration.observe(
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,

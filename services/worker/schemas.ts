@@ -1,16 +1,25 @@
 import type { LimitsConfig } from './config.js';
 
 /**
- * JSON schemas for every route, built from the configured limits. Keys may
- * hold any printable character except "/" (it would split the path); control
- * characters are refused so keys stay safe to log and to show.
+ * JSON schemas for every route, built from the configured limits. Keys are
+ * `/`-separated paths (Consul's and etcd's habit: `app/config/db`), sent raw
+ * in the URL or percent-encoded, which name the same key; no segment may be
+ * empty (no leading, trailing or double `/`). Counter names are one segment.
+ * Control characters are refused so keys stay safe to log and to show.
  */
 export function buildSchemas(limits: LimitsConfig) {
+  const segment = '[^/\\u0000-\\u001f\\u007f]+';
   const keyString = {
     type: 'string',
     minLength: 1,
     maxLength: limits.keyMaxLength,
-    pattern: '^[^\\u0000-\\u001f\\u007f/]+$',
+    pattern: `^${segment}(?:/${segment})*$`,
+  } as const;
+  const nameString = {
+    type: 'string',
+    minLength: 1,
+    maxLength: limits.keyMaxLength,
+    pattern: `^${segment}$`,
   } as const;
   const idempotencyHeaders = {
     type: 'object',
@@ -23,8 +32,9 @@ export function buildSchemas(limits: LimitsConfig) {
     },
   } as const;
   return {
-    keyParams: { type: 'object', required: ['key'], properties: { key: keyString } },
-    nameParams: { type: 'object', required: ['name'], properties: { name: keyString } },
+    /** The key is the rest of the path after /v1/kv/ (fastify's wildcard, decoded). */
+    keyParams: { type: 'object', required: ['*'], properties: { '*': keyString } },
+    nameParams: { type: 'object', required: ['name'], properties: { name: nameString } },
     writeHeaders: idempotencyHeaders,
     putBody: {
       type: 'object',

@@ -8,27 +8,36 @@ import { sendStored, type RouteContext, type WriteHeaders } from './context.js';
 
 type Schemas = ReturnType<typeof buildSchemas>;
 
+/** Everything below /v1/kv/: keys may hold `/` (app/config/db), raw or as %2F. */
+const KEY_ROUTE = '/v1/kv/*';
+/** The route as metrics and replay counts name it: a key is one parameter, whatever its segments. */
+const KEY_ROUTE_LABEL = '/v1/kv/:key';
+interface KeyParams {
+  '*': string;
+}
+
 /** /v1/kv: versioned keys with compare-and-set and keyset pagination. */
 export function registerKvRoutes(app: FastifyInstance, context: RouteContext, schemas: Schemas): void {
   const { db, kv, limits } = context;
 
-  app.get<{ Params: { key: string }; Headers: { 'if-none-match'?: string } }>(
-    '/v1/kv/:key',
-    { schema: { params: schemas.keyParams } },
+  app.get<{ Params: KeyParams; Headers: { 'if-none-match'?: string } }>(
+    KEY_ROUTE,
+    { schema: { params: schemas.keyParams }, config: { metricsRoute: KEY_ROUTE_LABEL } },
     async (request, reply) => {
-      const item = await db.statements('rerunnable', (client) => kv.get(client, request.params.key));
-      if (!item) throw new WorkerError('WRK_ERR_NOT_FOUND', `key "${request.params.key}" does not exist`);
+      const key = request.params['*'];
+      const item = await db.statements('rerunnable', (client) => kv.get(client, key));
+      if (!item) throw new WorkerError('WRK_ERR_NOT_FOUND', `key "${key}" does not exist`);
       void reply.header('etag', etag(item.version));
       if (notModified(request.headers['if-none-match'], item.version)) return reply.code(304).send();
       return item;
     },
   );
 
-  app.put<{ Params: { key: string }; Body: { value: unknown }; Headers: WriteHeaders }>(
-    '/v1/kv/:key',
-    { schema: { params: schemas.keyParams, body: schemas.putBody, headers: schemas.writeHeaders } },
+  app.put<{ Params: KeyParams; Body: { value: unknown }; Headers: WriteHeaders }>(
+    KEY_ROUTE,
+    { schema: { params: schemas.keyParams, body: schemas.putBody, headers: schemas.writeHeaders }, config: { metricsRoute: KEY_ROUTE_LABEL } },
     async (request, reply) => {
-      const { key } = request.params;
+      const key = request.params['*'];
       const { value } = request.body;
       if (jsonDepthExceeds(value, limits.jsonMaxDepth)) {
         throw new WorkerError('WRK_ERR_JSON_TOO_DEEP', `value nests deeper than ${limits.jsonMaxDepth} levels`);
@@ -64,7 +73,7 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
         const result = await db.transaction('rerunnable', (client) =>
           runIdempotent(client, idempotencyKey, print, async () => (await apply(client)).response),
         );
-        return sendStored(reply, result, context, '/v1/kv/:key');
+        return sendStored(reply, result, context, KEY_ROUTE_LABEL);
       }
       const token = request.headers['flotilla-write-token'];
       // One statement, atomic by itself. With the balancer's write token any
@@ -72,15 +81,15 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
       // a conditional one may not.
       const safety = token !== undefined || precondition.kind === 'none' ? 'rerunnable' : 'once';
       const result = await db.statements(safety, (client) => apply(client, token));
-      return sendStored(reply, result, context, '/v1/kv/:key');
+      return sendStored(reply, result, context, KEY_ROUTE_LABEL);
     },
   );
 
-  app.delete<{ Params: { key: string }; Headers: WriteHeaders }>(
-    '/v1/kv/:key',
-    { schema: { params: schemas.keyParams, headers: schemas.writeHeaders } },
+  app.delete<{ Params: KeyParams; Headers: WriteHeaders }>(
+    KEY_ROUTE,
+    { schema: { params: schemas.keyParams, headers: schemas.writeHeaders }, config: { metricsRoute: KEY_ROUTE_LABEL } },
     async (request, reply) => {
-      const { key } = request.params;
+      const key = request.params['*'];
       if (request.headers['if-none-match'] !== undefined) {
         throw new WorkerError('WRK_ERR_BAD_PRECONDITION', 'If-None-Match is not supported on DELETE');
       }
@@ -102,13 +111,13 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
         const result = await db.transaction('rerunnable', (client) =>
           runIdempotent(client, idempotencyKey, print, async () => (await apply(client)).response),
         );
-        return sendStored(reply, result, context, '/v1/kv/:key');
+        return sendStored(reply, result, context, KEY_ROUTE_LABEL);
       }
       const token = request.headers['flotilla-write-token'];
       // Without a token, a second run after a committed first would answer
       // 404 for a delete that worked; with one, it replays the 204.
       const result = await db.statements(token !== undefined ? 'rerunnable' : 'once', (client) => apply(client, token));
-      return sendStored(reply, result, context, '/v1/kv/:key');
+      return sendStored(reply, result, context, KEY_ROUTE_LABEL);
     },
   );
 

@@ -46,6 +46,12 @@ describe('local run driven by the CLI', () => {
     expect(table.stdout).toMatch(/KEY\s+VERSION\s+UPDATED\s+VALUE/);
     expect(table.stdout).toContain('2 keys');
 
+    // Hierarchical keys, as Consul and etcd users write them.
+    expect((await runCli(['kv', 'put', 'cli/app/db', '"pg"'], env)).code).toBe(0);
+    expect(JSON.parse((await runCli(['kv', 'get', 'cli/app/db', '--json'], env)).stdout)).toMatchObject({ key: 'cli/app/db', value: 'pg' });
+    const nested = await runCli(['kv', 'list', '--prefix', 'cli/app/', '--json'], env);
+    expect(JSON.parse(nested.stdout).items.map((item: { key: string }) => item.key)).toEqual(['cli/app/db']);
+
     expect(await runCli(['kv', 'del', 'cli-greeting'], env)).toMatchObject({ code: 0, stdout: 'deleted "cli-greeting"\n' });
     const gone = await runCli(['kv', 'get', 'cli-greeting'], env);
     expect(gone.code).toBe(1);

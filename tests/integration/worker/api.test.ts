@@ -1,10 +1,13 @@
 import { request } from 'undici';
+import { startBalancer, type BalancerHandle } from '../../helpers/balancer-process.js';
 import { TestPostgres } from '../../helpers/postgres.js';
 import { ProcessGroup } from '../../helpers/service-process.js';
 import { startWorker, type WorkerHandle } from '../../helpers/worker-process.js';
 
 let postgres: TestPostgres;
 let worker: WorkerHandle;
+/** In front of the worker, for the cases that must read the same through the balancer. */
+let balancer: BalancerHandle;
 const processes = new ProcessGroup();
 
 beforeAll(async () => {
@@ -12,6 +15,8 @@ beforeAll(async () => {
   const url = await postgres.createDatabase('api');
   worker = await startWorker(url, { VALUE_MAX_BYTES: "1024", LOG_LEVEL: "debug" });
   processes.add(worker.process);
+  balancer = await startBalancer([`${worker.url}?admin=${worker.adminPort}`]);
+  processes.add(balancer.process);
 }, 120_000);
 
 afterAll(async () => {
@@ -26,13 +31,13 @@ interface Reply {
   text: string;
 }
 
-async function call(method: string, path: string, options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function call(method: string, path: string, options: { body?: unknown; raw?: string; headers?: Record<string, string>; base?: string } = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   let payload: string | undefined;
   if (options.raw !== undefined) payload = options.raw;
   else if (options.body !== undefined) payload = JSON.stringify(options.body);
   if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-  const res = await request(`${worker.url}${path}`, {
+  const res = await request(`${options.base ?? worker.url}${path}`, {
     method: method as 'GET',
     headers,
     ...(payload !== undefined ? { body: payload } : {}),
@@ -159,6 +164,88 @@ describe('when a client uses the key-value API', () => {
     const key = 'a key ✓:1';
     expect((await call('PUT', `/v1/kv/${encodeURIComponent(key)}`, { body: { value: 1 } })).status).toBe(201);
     expect((await call('GET', `/v1/kv/${encodeURIComponent(key)}`)).body).toMatchObject({ key });
+  });
+});
+
+describe.each([
+  ['straight to the worker', () => worker.url],
+  ['through the balancer', () => balancer.url],
+])('when a client sends entity-tags that are well-formed but not current (%s)', (_via, base) => {
+  test('then If-Match on a PUT or DELETE fails with 412 and changes nothing, whatever the tag looks like', async () => {
+    const key = `opaque-${_via.split(' ')[0]}`;
+    const created = await call('PUT', `/v1/kv/${key}`, { body: { value: 1 }, base: base() });
+    const current = String(created.headers.etag);
+    for (const tag of ['"abc"', `W/${current}`, '"99999999999999999999"', '"0"', '""', '"x", "y"']) {
+      const put = await call('PUT', `/v1/kv/${key}`, { body: { value: 2 }, headers: { 'if-match': tag }, base: base() });
+      expect({ tag, status: put.status, code: errorCodeOf(put) }).toEqual({ tag, status: 412, code: 'WRK_ERR_PRECONDITION_FAILED' });
+      const del = await call('DELETE', `/v1/kv/${key}`, { headers: { 'if-match': tag }, base: base() });
+      expect({ tag, status: del.status }).toEqual({ tag, status: 412 });
+    }
+    // One matching tag in the list is enough.
+    const listed = await call('PUT', `/v1/kv/${key}`, { body: { value: 3 }, headers: { 'if-match': `"abc", ${current}` }, base: base() });
+    expect(listed.status).toBe(200);
+    expect((await call('GET', `/v1/kv/${key}`, { base: base() })).body).toMatchObject({ value: 3 });
+  });
+
+  test('then If-None-Match on a GET answers 304 only when a tag matches', async () => {
+    const key = `opaque-get-${_via.split(' ')[0]}`;
+    const etag = String((await call('PUT', `/v1/kv/${key}`, { body: { value: 1 }, base: base() })).headers.etag);
+    expect((await call('GET', `/v1/kv/${key}`, { headers: { 'if-none-match': '"abc"' }, base: base() })).status).toBe(200);
+    expect((await call('GET', `/v1/kv/${key}`, { headers: { 'if-none-match': `"abc", W/${etag}` }, base: base() })).status).toBe(304);
+  });
+
+  test('then a field that is no entity-tag list at all is a 400', async () => {
+    const bad = await call('PUT', '/v1/kv/opaque-bad', { body: { value: 1 }, headers: { 'if-match': 'abc' }, base: base() });
+    expect(bad.status).toBe(400);
+    expect(errorCodeOf(bad)).toBe('WRK_ERR_BAD_PRECONDITION');
+  });
+});
+
+describe.each([
+  ['straight to the worker', () => worker.url],
+  ['through the balancer', () => balancer.url],
+])('when a client uses hierarchical keys (%s)', (via, base) => {
+  const root = via.startsWith('straight') ? 'h-direct' : 'h-balancer';
+
+  test('then a key with "/" raw in the path and the same key percent-encoded are one key', async () => {
+    const created = await call('PUT', `/v1/kv/${root}/app/config/db`, { body: { value: 'pg' }, base: base() });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ key: `${root}/app/config/db` });
+    const encoded = await call('GET', `/v1/kv/${encodeURIComponent(`${root}/app/config/db`)}`, { base: base() });
+    expect(encoded.status).toBe(200);
+    expect(encoded.body).toMatchObject({ key: `${root}/app/config/db`, value: 'pg' });
+    const updated = await call('PUT', `/v1/kv/${root}%2Fapp%2Fconfig/db`, { body: { value: 'pg2' }, base: base() });
+    expect(updated.status).toBe(200);
+    expect((await call('DELETE', `/v1/kv/${root}/app/config/db`, { base: base() })).status).toBe(204);
+    expect((await call('GET', `/v1/kv/${encodeURIComponent(`${root}/app/config/db`)}`, { base: base() })).status).toBe(404);
+  });
+
+  test('then listing a prefix that ends in "/" returns exactly the keys below it, in byte order, across pages', async () => {
+    const below = ['a', 'b/c', 'b/d', 'z', 'é'].map((k) => `${root}/cfg/${k}`);
+    const beside = [`${root}/cfg`, `${root}/cfgx`, `${root}/cf/g`];
+    for (const key of [...beside, ...below]) expect((await call('PUT', `/v1/kv/${key}`, { body: { value: key }, base: base() })).status).toBe(201);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const query = new URLSearchParams({ prefix: `${root}/cfg/`, limit: '2', ...(after !== null ? { after } : {}) });
+      const res = await call('GET', `/v1/kv?${query}`, { base: base() });
+      const body = res.body as { items: { key: string }[]; next: string | null };
+      seen.push(...body.items.map((i) => i.key));
+      after = body.next;
+      if (after === null) break;
+    }
+    expect(seen).toEqual([...below].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+  });
+
+  test.each([
+    ['an empty segment', 'a//b'],
+    ['a trailing "/"', 'a/'],
+    ['an encoded empty segment', 'a%2F%2Fb'],
+    ['a control character', 'a/%01b'],
+  ])('then a key with %s is a 400 and nothing is written', async (_what, path) => {
+    const res = await call('PUT', `/v1/kv/${root}/${path}`, { body: { value: 1 }, base: base() });
+    expect(res.status).toBe(400);
+    expect(errorCodeOf(res)).toBe('WRK_ERR_VALIDATION');
   });
 });
 

@@ -11,10 +11,23 @@ describe('when write preconditions are read', () => {
     expect(writePrecondition(undefined, '*')).toEqual({ kind: 'absent' });
   });
 
+  test('then a well-formed entity-tag that cannot be a current version is a precondition that fails, not a bad request', () => {
+    // Entity-tags are opaque to clients (RFC 9110 §8.8.3): "abc" is a tag, just never ours.
+    expect(writePrecondition('"abc"', undefined)).toEqual({ kind: 'versions', versions: [] });
+    // If-Match compares strongly: a weak tag never matches (§13.1.1).
+    expect(writePrecondition('W/"1"', undefined)).toEqual({ kind: 'versions', versions: [] });
+    expect(writePrecondition('"", "0", "007", "99999999999999999999", "9223372036854775808"', undefined)).toEqual({ kind: 'versions', versions: [] });
+    expect(writePrecondition('"9223372036854775807"', undefined)).toEqual({ kind: 'versions', versions: ['9223372036854775807'] });
+    expect(writePrecondition(' W/"1" , "x-y", , "12" ', undefined)).toEqual({ kind: 'versions', versions: ['12'] });
+  });
+
   test.each([
-    ['W/"1"', undefined],
     ['1', undefined],
-    ['"abc"', undefined],
+    ['"1', undefined],
+    ['"a"b"', undefined],
+    ['"1" "2"', undefined],
+    [',', undefined],
+    ['w/"1"', undefined],
     [undefined, '"1"'],
     ['"1"', '*'],
   ])('then If-Match %p with If-None-Match %p is a 400', (ifMatch, ifNoneMatch) => {
@@ -25,6 +38,8 @@ describe('when write preconditions are read', () => {
     expect(notModified('W/"5"', '5')).toBe(true);
     expect(notModified('"4", "5"', '5')).toBe(true);
     expect(notModified('"4"', '5')).toBe(false);
+    expect(notModified('"abc", W/"5"', '5')).toBe(true);
+    expect(notModified('5', '5')).toBe(false);
     expect(notModified(undefined, '5')).toBe(false);
   });
 });
