@@ -22,8 +22,10 @@ export interface RegisterLoadOptions {
   readonly clients: number;
   readonly keys: readonly string[];
   readonly durationMs: number;
-  /** Per client; the loop stops at whichever comes first. */
+  /** Per client; the loop stops at whichever comes first (this, durationMs or signal). */
   readonly maxRequestsPerClient: number;
+  /** Ends the load early: the faults it was run for are over. */
+  readonly signal?: AbortSignal;
   readonly requestTimeoutMs: number;
 }
 
@@ -56,7 +58,7 @@ export async function runRegisterLoad(options: RegisterLoadOptions): Promise<Reg
   const started = Date.now();
   const client = async (id: number): Promise<void> => {
     const seen = new Map<string, number>();
-    for (let seq = 0; seq < options.maxRequestsPerClient && Date.now() - started < options.durationMs; seq++) {
+    for (let seq = 0; seq < options.maxRequestsPerClient && Date.now() - started < options.durationMs && options.signal?.aborted !== true; seq++) {
       const key = options.keys[Math.floor(Math.random() * options.keys.length)] as string;
       const roll = Math.random();
       const lastSeen = seen.get(key);
