@@ -13,6 +13,7 @@ export {
 } from './admin-server.js';
 export { installShutdown, delay, type ShutdownOptions } from './shutdown.js';
 export { CrashBackoff } from './backoff.js';
+export { dropUnreadBody, UNREAD_BODY_LIMITS, type UnreadBodyLimits } from './unread-body.js';
 export {
   endpointId,
   endpointOrigin,

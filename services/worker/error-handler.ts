@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { errorCode } from '../shared/index.js';
+import { dropUnreadBody, errorCode } from '../shared/index.js';
 import { errorBody, WorkerError } from './errors.js';
 
 /** fastify's own client-error codes and what the worker answers for them. */
@@ -30,6 +30,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   const known = FASTIFY_CLIENT_ERRORS[error.code];
   if (known) {
+    if (!request.raw.complete) {
+      // Refused before the body arrived (too large): fastify asks to close
+      // at once, which can reset the answer away; read the rest and drop it.
+      void reply.removeHeader('connection');
+      dropUnreadBody(request.raw);
+    }
     void reply.code(known.status).send(errorBody(known.code, error.message));
     return;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { delay, type Logger } from '../../shared/index.js';
+import { delay, dropUnreadBody, type Logger } from '../../shared/index.js';
 import type { BalancerConfig } from '../config.js';
 import { BalancerError, type BalancerErrorCode } from '../errors.js';
 import { methodLabel, statusClass, type BalancerMetrics } from '../metrics.js';
@@ -197,7 +197,11 @@ export class ProxyHandler {
     } catch (err) {
       if (err instanceof BalancerError) {
         metrics.clientErrors.inc({ code: err.code });
-        sendError(ex.res, { code: err.code, requestId: ex.requestId, close: true });
+        // Over MAX_BODY_BYTES, found before anything was forwarded: the rest
+        // of the body is read and dropped so that the 413 is not reset away
+        // (closing with unread data would); the connection survives it.
+        sendError(ex.res, { code: err.code, requestId: ex.requestId });
+        dropUnreadBody(ex.req);
       }
       // Otherwise the client went away or sent a malformed body; the
       // server's clientError handler answers that one (or nobody listens).
@@ -241,6 +245,7 @@ export class ProxyHandler {
         if (!isRetryableStatus(outcome.status)) {
           table.recordSuccess(upstream, outcome.latencyMs, outcome.epoch);
           await relayResponse(ex, outcome);
+          releaseBody(body);
           return;
         }
         failure = { kind: 'status', neverSent: false, reason: `status_${outcome.status}` };
@@ -250,9 +255,11 @@ export class ProxyHandler {
         const clientFault = balancerErrorIn(outcome.error);
         if (clientFault !== undefined) {
           // The client's own body broke the try (over the size limit while
-          // streaming): its fault, not the endpoint's.
+          // streaming): its fault, not the endpoint's. The rest is dropped
+          // rather than the connection closed under it (see dropUnreadBody).
           metrics.clientErrors.inc({ code: clientFault.code });
-          sendError(ex.res, { code: clientFault.code, requestId: ex.requestId, close: true });
+          sendError(ex.res, { code: clientFault.code, requestId: ex.requestId });
+          releaseBody(body);
           return;
         }
         failure = outcome.failure;
@@ -268,6 +275,7 @@ export class ProxyHandler {
         if (outcome.kind === 'response') {
           // No retry possible: the worker's own 502/503/504 is the answer.
           await relayResponse(ex, outcome);
+          releaseBody(body);
         } else {
           // The same "time is up" test nextTry() uses (under 1 ms left): a
           // retry refused for lack of time is the deadline's doing, even when
@@ -351,4 +359,14 @@ export class ProxyHandler {
     if (upstream !== undefined) return { upstream };
     return { why: untried === 0 ? 'exhausted' : 'saturated' };
   }
+}
+
+/**
+ * After the answer: a streamed body the upstream did not take whole (it
+ * answered early, say a 413, and undici closed that connection) is read and
+ * dropped, so that the client, still uploading, gets to read the answer and
+ * its connection goes on instead of stalling.
+ */
+function releaseBody(body: PreparedBody): void {
+  if (body.kind === 'stream') body.dropRest();
 }

@@ -1,13 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { dropUnreadBody } from '../../shared/index.js';
 import { BalancerError } from '../errors.js';
 
 export type PreparedBody =
   | { readonly kind: 'none' }
   /** Whole body in memory: can be sent again on a retry. */
   | { readonly kind: 'buffered'; readonly data: Buffer }
-  /** Too large to keep: streamed once, so the request is not retryable. */
-  | { readonly kind: 'stream'; readonly stream: Readable };
+  /**
+   * Too large to keep: streamed once, so the request is not retryable.
+   * `dropRest()` reads and drops what the upstream did not take (it answered
+   * early, a 413), so that the client's connection goes on.
+   */
+  | { readonly kind: 'stream'; readonly stream: Readable; readonly dropRest: () => void };
 
 export interface BodyLimits {
   /** Bodies up to this size are read fully before the first try. */
@@ -35,18 +40,66 @@ export async function prepareBody(req: IncomingMessage, limits: BodyLimits): Pro
   if (Number.isFinite(declared) && declared > limits.maxBodyBytes) throw new BalancerError('LB_ERR_BODY_TOO_LARGE');
   const head = await readHead(req, limits);
   if (head.complete) return { kind: 'buffered', data: Buffer.concat(head.chunks, head.size) };
-  const maxBodyBytes = limits.maxBodyBytes;
-  const { chunks, size } = head;
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield* chunks;
-    let total = size;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > maxBodyBytes) throw new BalancerError('LB_ERR_BODY_TOO_LARGE');
-      yield chunk;
+  return streamRest(req, head, limits.maxBodyBytes);
+}
+
+/**
+ * The body as a stream: what readHead() took, then the rest from the
+ * request, with backpressure (the request is paused while the stream is
+ * full) and still counting against `maxBodyBytes`. Plain events rather than
+ * an async iterator over the request, so that an upstream that stops
+ * reading (it answered early and undici closed its socket) does not leave
+ * the request stuck in a suspended loop: dropRest() lets it go.
+ */
+function streamRest(req: IncomingMessage, head: BodyHead, maxBodyBytes: number): PreparedBody {
+  let total = head.size;
+  let detached = false;
+  const detach = (): void => {
+    if (detached) return;
+    detached = true;
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('close', onClose);
+  };
+  const stream = new Readable({
+    read: () => {
+      if (!detached) req.resume();
+    },
+    destroy: (err, callback) => {
+      detach();
+      callback(err);
+    },
+  });
+  const onData = (chunk: Buffer): void => {
+    total += chunk.length;
+    if (total > maxBodyBytes) {
+      detach();
+      req.pause();
+      stream.destroy(new BalancerError('LB_ERR_BODY_TOO_LARGE'));
+    } else if (!stream.push(chunk)) {
+      req.pause();
     }
-  }
-  return { kind: 'stream', stream: Readable.from(rest(), { objectMode: false }) };
+  };
+  const onEnd = (): void => {
+    detach();
+    stream.push(null);
+  };
+  // The client went away mid-body (no 'error' on an IncomingMessage then).
+  const onClose = (): void => {
+    detach();
+    stream.destroy(new Error('client closed the connection before the request body ended'));
+  };
+  for (const chunk of head.chunks) stream.push(chunk);
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('close', onClose);
+  const dropRest = (): void => {
+    if (req.complete) return;
+    detach();
+    stream.destroy();
+    dropUnreadBody(req);
+  };
+  return { kind: 'stream', stream, dropRest };
 }
 
 interface BodyHead {
