@@ -100,7 +100,7 @@ export class KvRepository {
       row = result.rows[0];
     } catch (err) {
       if (token === undefined || !isTokenSeen(err)) throw err;
-      return replayedPut(await readToken(client, token), err);
+      return replayedPut(await readToken(client, token, err));
     }
     if (!row) return { kind: 'precondition-failed' };
     return { kind: row.inserted ? 'created' : 'updated', version: row.version, updatedAt: row.updated_at.toISOString(), replayed: false };
@@ -130,8 +130,7 @@ export class KvRepository {
       deleted = result.rows[0]?.deleted ?? 0;
     } catch (err) {
       if (token === undefined || !isTokenSeen(err)) throw err;
-      const record = await readToken(client, token);
-      if (record === undefined) throw new Error('write token recorded but its record is gone', { cause: err });
+      const record = await readToken(client, token, err);
       if (record.status === 204) return { kind: 'deleted', replayed: true };
       // The try that counted deleted nothing: neither did this request, so
       // what is true now is a right answer (the client is still waiting).
@@ -158,10 +157,7 @@ export class KvRepository {
   }
 }
 
-function replayedPut(record: TokenRecord | undefined, cause: unknown): PutOutcome {
-  // The primary key said the token is recorded; a row that vanished since
-  // was deleted as expired, long after any retry of its request.
-  if (record === undefined) throw new Error('write token recorded but its record is gone', { cause });
+function replayedPut(record: TokenRecord): PutOutcome {
   if (record.status === 412 || record.version === null || record.updatedAt === null) return { kind: 'precondition-failed' };
   return { kind: record.status === 201 ? 'created' : 'updated', version: record.version, updatedAt: record.updatedAt, replayed: true };
 }

@@ -37,13 +37,19 @@ export function isTokenSeen(err: unknown): boolean {
   return errorCode(err) === '23505' && (err as { constraint?: string }).constraint === 'write_tokens_pkey';
 }
 
-export async function readToken(client: pg.ClientBase, token: string): Promise<TokenRecord | undefined> {
+/**
+ * The record of a token the primary key just said exists (`cause`, the
+ * unique violation). A record gone since was deleted as expired, long after
+ * any retry of its request: that is a bug, not an answer.
+ */
+export async function readToken(client: pg.ClientBase, token: string, cause: unknown): Promise<TokenRecord> {
   const result = await client.query<{ status: number; version: string | null; updated_at: Date | null }>(
     'SELECT status, version::text AS version, updated_at FROM write_tokens WHERE token = $1::uuid',
     [token],
   );
   const row = result.rows[0];
-  return row ? { status: row.status, version: row.version, updatedAt: row.updated_at?.toISOString() ?? null } : undefined;
+  if (!row) throw new Error('write token recorded but its record is gone', { cause });
+  return { status: row.status, version: row.version, updatedAt: row.updated_at?.toISOString() ?? null };
 }
 
 /**
