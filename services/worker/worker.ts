@@ -40,8 +40,7 @@ export class WorkerService {
   private readonly app: FastifyInstance;
   private readonly admin: Server;
   private readonly peers: EndpointSource;
-  private cleanupTimer: NodeJS.Timeout | undefined;
-  private tokenCleanupTimer: NodeJS.Timeout | undefined;
+  private readonly cleanupTimers: NodeJS.Timeout[] = [];
   private readonly stopping = new AbortController();
 
   constructor(
@@ -116,25 +115,19 @@ export class WorkerService {
    * balancer). Every worker runs it; a pass that finds nothing is one index scan.
    */
   private scheduleKeyCleanup(): void {
-    const quietly = (what: string) => (err: unknown) => this.logger.debug({ error: (err as Error).message }, `${what} cleanup skipped`);
-    const keys = (): void => {
-      deleteExpiredKeys(this.db.pool, this.config.idempotencyTtlHours)
-        .then((deleted) => {
-          if (deleted > 0) this.logger.info({ deleted }, 'expired idempotency keys deleted');
-        })
-        .catch(quietly('idempotency key'));
+    const every = (intervalMs: number, what: string, level: 'info' | 'debug', purge: () => Promise<number>): void => {
+      const timer = setInterval(() => {
+        purge()
+          .then((deleted) => {
+            if (deleted > 0) this.logger[level]({ deleted }, `expired ${what}s deleted`);
+          })
+          .catch((err: unknown) => this.logger.debug({ error: (err as Error).message }, `${what} cleanup skipped`));
+      }, intervalMs);
+      timer.unref();
+      this.cleanupTimers.push(timer);
     };
-    const tokens = (): void => {
-      deleteExpiredTokens(this.db.pool, this.config.writeTokenTtlSeconds)
-        .then((deleted) => {
-          if (deleted > 0) this.logger.debug({ deleted }, 'expired write tokens deleted');
-        })
-        .catch(quietly('write token'));
-    };
-    this.cleanupTimer = setInterval(keys, 10 * 60_000);
-    this.cleanupTimer.unref();
-    this.tokenCleanupTimer = setInterval(tokens, 60_000);
-    this.tokenCleanupTimer.unref();
+    every(10 * 60_000, 'idempotency key', 'info', () => deleteExpiredKeys(this.db.pool, this.config.idempotencyTtlHours));
+    every(60_000, 'write token', 'debug', () => deleteExpiredTokens(this.db.pool, this.config.writeTokenTtlSeconds));
   }
 
   async stop(drainDelayMs = this.config.drainDelayMs): Promise<void> {
@@ -142,8 +135,7 @@ export class WorkerService {
     this.phase = 'draining';
     this.logger.info({ drainDelayMs }, 'draining: readiness is now failing');
     await delay(drainDelayMs);
-    if (this.cleanupTimer !== undefined) clearInterval(this.cleanupTimer);
-    if (this.tokenCleanupTimer !== undefined) clearInterval(this.tokenCleanupTimer);
+    for (const timer of this.cleanupTimers.splice(0)) clearInterval(timer);
     this.phase = 'closing';
     // fastify waits for in-flight requests and closes idle keep-alive sockets.
     await this.app.close();
