@@ -6,6 +6,8 @@ export interface WorkerHandle {
   readonly adminUrl: string;
   readonly port: number;
   readonly adminPort: number;
+  /** The UPSTREAMS entry for the balancer's static discovery (data URL, admin port). */
+  readonly entry: string;
 }
 
 /**
@@ -29,5 +31,6 @@ export async function startWorker(databaseUrl: string, env: Record<string, strin
   });
   const port = Number(ready.port);
   const adminPort = Number(ready.adminPort);
-  return { process, port, adminPort, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}` };
+  const url = `http://127.0.0.1:${port}`;
+  return { process, port, adminPort, url, adminUrl: `http://127.0.0.1:${adminPort}`, entry: `${url}?admin=${adminPort}` };
 }

@@ -32,7 +32,7 @@ beforeAll(async () => {
   // The worker writes its 'request completed' line at debug level.
   worker = await startWorker(db, { LOG_LEVEL: 'debug' });
   processes.add(worker.process);
-  balancer = await startBalancer([`${worker.url}?admin=${worker.adminPort}`]);
+  balancer = await startBalancer([worker.entry]);
   processes.add(balancer.process);
 }, 120_000);
 
@@ -65,7 +65,7 @@ describe('when ACCESS_LOG is left at its default', () => {
     const dead = await freePort();
     // Round-robin over the dead endpoint and the worker: of any two requests,
     // one goes to the dead endpoint first and is retried on the worker.
-    const retrying = await startBalancer([`http://127.0.0.1:${dead}`, `${worker.url}?admin=${worker.adminPort}`], { BALANCER_PICKER: 'round-robin' });
+    const retrying = await startBalancer([`http://127.0.0.1:${dead}`, worker.entry], { BALANCER_PICKER: 'round-robin' });
     processes.add(retrying.process);
     for (let i = 0; i < 4; i++) expect((await send(retrying.url, '/v1/counters/access-c', { requestId: `access-log-retry-${i}` })).status).toBe(200);
     const retried = await retrying.process.waitForLog((e) => e.msg === 'access' && e.attempts === 2, 5_000);
@@ -77,7 +77,7 @@ describe('when ACCESS_LOG is left at its default', () => {
 
 describe('when ACCESS_LOG=false', () => {
   test('then requests are answered without access lines', async () => {
-    const quiet = await startBalancer([`${worker.url}?admin=${worker.adminPort}`], { ACCESS_LOG: 'false' });
+    const quiet = await startBalancer([worker.entry], { ACCESS_LOG: 'false' });
     processes.add(quiet.process);
     const sent = await send(quiet.url, '/v1/counters/access-d', { requestId: 'access-log-quiet-1' });
     expect(sent.status).toBe(200);

@@ -23,7 +23,7 @@ beforeAll(async () => {
   postgres = await TestPostgres.start();
   worker = await startWorker(await postgres.createDatabase('early_answers'));
   processes.add(worker.process);
-  balancer = await startBalancer([`${worker.url}?admin=${worker.adminPort}`]);
+  balancer = await startBalancer([worker.entry]);
   processes.add(balancer.process);
 }, 120_000);
 

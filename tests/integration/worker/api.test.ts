@@ -15,7 +15,7 @@ beforeAll(async () => {
   const url = await postgres.createDatabase('api');
   worker = await startWorker(url, { VALUE_MAX_BYTES: "1024", LOG_LEVEL: "debug" });
   processes.add(worker.process);
-  balancer = await startBalancer([`${worker.url}?admin=${worker.adminPort}`]);
+  balancer = await startBalancer([worker.entry]);
   processes.add(balancer.process);
 }, 120_000);
 
