@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { down, up } from './cluster.js';
 import type { ClusterContext } from './context.js';
+import { reportClusterTrouble } from './diagnostics.js';
 import { CLUSTER_STEPS } from './steps/index.js';
 
 /**
@@ -10,7 +11,8 @@ import { CLUSTER_STEPS } from './steps/index.js';
  * namespace (so Service and pod addresses answer directly). A cluster that
  * already runs is used as it is and left running; otherwise one is brought
  * up for the run and torn down after it, whatever the tests did
- * (FLOTILLA_CLUSTER_KEEP=1 keeps it for a look).
+ * (FLOTILLA_CLUSTER_KEEP=1 keeps it for a look). When tests fail, the
+ * state of the pods is reported first.
  */
 export async function runClusterTests(ctx: ClusterContext, jestArgs: readonly string[], keep: boolean): Promise<number> {
   const broughtUp = !existsSync(ctx.paths.envFile);
@@ -18,6 +20,7 @@ export async function runClusterTests(ctx: ClusterContext, jestArgs: readonly st
   let code = 1;
   try {
     code = await runJest(ctx, jestArgs);
+    if (code !== 0) await reportClusterTrouble(ctx);
   } finally {
     if (broughtUp && !keep) {
       ctx.status.line('Tearing the test cluster down.');

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, createLogger, installShutdown } from '../shared/index.js';
 import { parseWorkerConfig, type WorkerConfig } from './config.js';
-import { migrate } from './db/migrate.js';
-import { waitForDatabase } from './db/wait-for-database.js';
+import { migrateWhenReachable } from './db/migrate.js';
 import { WorkerService } from './worker.js';
 
 /**
@@ -28,8 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger('worker', config.logLevel);
 
   if (command === 'migrate') {
-    await waitForDatabase(config.database, logger, config.migrateWaitMs);
-    const applied = await migrate(config.database, logger);
+    const applied = await migrateWhenReachable(config.database, logger, config.migrateWaitMs);
     logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database is up to date');
     return;
   }

@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
+import pg from 'pg';
 import { request } from 'undici';
 import { waitFor } from '../../helpers/local-run.js';
 import { TestPostgres } from '../../helpers/postgres.js';
@@ -103,6 +105,40 @@ describe('when the worker is run as `worker migrate`', () => {
     } finally {
       child.kill('SIGKILL');
       if (!restarted) await postgres.start();
+    }
+  });
+
+  test('when its connection is cut in the middle of migrating (Postgres restarted by the same rollout), then it runs again and exits 0', async () => {
+    const url = await postgres.createDatabase('migrate_cut');
+    // Holding node-pg-migrate's advisory lock stops the run inside its
+    // session, after it connected: there the test cuts it, as a Postgres
+    // shutdown does (57P01, terminating connection due to administrator command).
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [PG_MIGRATE_LOCK_ID]);
+    const child = spawn(process.execPath, [WORKER, 'migrate'], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    try {
+      const waitingPid = await waitFor('the migrate session waiting for the lock', async () => {
+        const rows = await postgres.query<{ pid: number }>('migrate_cut', "SELECT pid FROM pg_stat_activity WHERE application_name = 'flotilla-migrate' AND wait_event_type = 'Lock'");
+        return rows[0]?.pid;
+      }, 10_000);
+      await postgres.query('migrate_cut', 'SELECT pg_terminate_backend($1)', [waitingPid]);
+      await holder.end();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no exit; output:\n${output}`)), 30_000)));
+      const [code] = await Promise.race([exited, timeout]).finally(() => clearTimeout(timer));
+      expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining("migrations applied") });
+      expect(output).toContain('lost the database while migrating');
+      expect(output).toContain('migrations applied');
+      const applied = await postgres.query<{ name: string }>('migrate_cut', 'SELECT name FROM pgmigrations');
+      expect(applied.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      child.kill('SIGKILL');
+      await holder.end().catch(() => undefined);
     }
   });
 
