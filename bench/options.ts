@@ -22,14 +22,14 @@ export interface BenchOptions {
   /** Kills per peer: the balancer's failover errors come and go, one run says little. */
   readonly failoverRuns: number;
   readonly profileS: number;
-  /** Scenario groups to run: proxy, proxy2, slow, failover, workers, writes, profile. */
+  /** Scenario groups to run: proxy, proxy2, slow, failover, workers, writes, data, profile. */
   readonly groups: ReadonlySet<string>;
   /** Process counts the proxy2 group compares (balancer BALANCER_WORKERS, nginx worker_processes, HAProxy nbthread). */
   readonly processes: readonly number[];
   readonly outDir: string;
 }
 
-export const GROUPS = ['proxy', 'proxy2', 'slow', 'failover', 'workers', 'writes', 'profile'] as const;
+export const GROUPS = ['proxy', 'proxy2', 'slow', 'failover', 'workers', 'writes', 'data', 'profile'] as const;
 
 export class BenchUsageError extends Error {
   override readonly name = 'BenchUsageError';
@@ -63,7 +63,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     return n;
   };
   // --quick leaves out Postgres (half a minute of set-up alone: workers, writes), the profile and the multi-process group, unless asked for by --only.
-  const defaults = quick ? GROUPS.filter((g) => g !== 'workers' && g !== 'writes' && g !== 'profile' && g !== 'proxy2') : GROUPS;
+  const defaults = quick ? GROUPS.filter((g) => g !== 'workers' && g !== 'writes' && g !== 'data' && g !== 'profile' && g !== 'proxy2') : GROUPS;
   const groups = new Set<string>(values.only === undefined ? defaults : values.only.split(',').map((g) => g.trim()));
   const unknown = [...groups].filter((g) => !(GROUPS as readonly string[]).includes(g));
   if (unknown.length > 0) throw new BenchUsageError(`--only: unknown group(s) ${unknown.join(', ')}; known: ${GROUPS.join(', ')}`);

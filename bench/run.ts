@@ -19,6 +19,7 @@ import { runProfile } from './scenarios/profile-balancer.js';
 import { runProxyScenarios } from './scenarios/proxy-scenarios.js';
 import { runRealWorkers } from './scenarios/real-workers.js';
 import { runWritePath } from './scenarios/write-path.js';
+import { runDataPath } from './scenarios/data-path.js';
 import { runSlowUpstream } from './scenarios/slow-upstream.js';
 import type { ProfileSummary } from './profile/cpuprofile-summary.js';
 
@@ -30,7 +31,7 @@ function log(line: string): void {
 }
 
 /** Groups that use no peer proxy and no wrk (their own Node load). */
-const SELF_CONTAINED_GROUPS = new Set(['writes']);
+const SELF_CONTAINED_GROUPS = new Set(['writes', 'data']);
 
 function checkTools(groups: ReadonlySet<string>): void {
   const needsPeers = [...groups].some((g) => !SELF_CONTAINED_GROUPS.has(g));
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       ['failover', () => runFailover(ctx)],
       ['workers', () => runRealWorkers(ctx)],
       ['writes', () => runWritePath(ctx)],
+      ['data', () => runDataPath(ctx)],
       ['profile', async () => (profile = await runProfile(ctx))],
     ];
     for (const [name, run] of groups) {

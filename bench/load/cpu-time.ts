@@ -26,16 +26,51 @@ export function groupCpuSeconds(pgid: number): number {
 }
 
 /** Fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
-export function parseStat(stat: string): { pgrp: number; utime: number; stime: number } | undefined {
+export function parseStat(stat: string): { ppid: number; pgrp: number; utime: number; stime: number; reapedTicks: number } | undefined {
   const close = stat.lastIndexOf(')');
   if (close < 0) return undefined;
   // After ")": state(3) ppid(4) pgrp(5) … utime(14) stime(15); index 0 here is field 3.
   const rest = stat.slice(close + 2).split(' ');
+  const ppid = Number(rest[1]);
   const pgrp = Number(rest[2]);
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
-  if (![pgrp, utime, stime].every(Number.isFinite)) return undefined;
-  return { pgrp, utime, stime };
+  // cutime(16) + cstime(17): children that exited and were waited for.
+  const reapedTicks = Number(rest[13]) + Number(rest[14]);
+  if (![ppid, pgrp, utime, stime, reapedTicks].every(Number.isFinite)) return undefined;
+  return { ppid, pgrp, utime, stime, reapedTicks };
+}
+
+/**
+ * CPU seconds used so far by a process and its descendants, live or exited
+ * (an exited child's time moves to its parent's cutime/cstime when the
+ * parent waits for it): a postmaster and its backends, which come and go
+ * with the pools' connections.
+ */
+export function treeCpuSeconds(rootPid: number): number {
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    const fields = parseStat(stat);
+    if (fields === undefined) continue;
+    const pid = Number(entry);
+    ticks.set(pid, fields.utime + fields.stime + fields.reapedTicks);
+    children.set(fields.ppid, [...(children.get(fields.ppid) ?? []), pid]);
+  }
+  let total = 0;
+  const pending = [rootPid];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    total += ticks.get(pid) ?? 0;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return total / TICKS_PER_SECOND;
 }
 
 /** The 1-minute load average, recorded with each run as a noise indicator. */

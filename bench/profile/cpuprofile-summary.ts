@@ -26,7 +26,7 @@ export interface ProfileSummary {
   readonly inclusive: readonly ProfileEntry[];
 }
 
-const OURS = new Set(['balancer code', 'shared code']);
+const OURS = new Set(['balancer code', 'worker code', 'shared code']);
 
 /** Where a frame's code lives, in the terms the balancer's owner acts on. */
 export function categorize(url: string, functionName: string): string {
@@ -38,6 +38,7 @@ export function categorize(url: string, functionName: string): string {
   if (modules?.[1] !== undefined) return `npm: ${modules[1]}`;
   if (url.includes('/services/balancer/')) return 'balancer code';
   if (url.includes('/services/shared/')) return 'shared code';
+  if (url.includes('/services/worker/')) return 'worker code';
   return 'other';
 }
 

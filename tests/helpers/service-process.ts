@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const HERE_UP_TWO = fileURLToPath(new URL('../..', import.meta.url));
+/** The repository root, from the test sources (jest) or from their compiled copy under dist/ (the bench). */
+export const REPO_ROOT = basename(HERE_UP_TWO) === 'dist' ? dirname(HERE_UP_TWO) : HERE_UP_TWO;
 
 export interface ExitStatus {
   readonly code: number | null;
