@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { WorkerError } from '../errors.js';
+import { execute, statement } from './statement.js';
 
 /** What a mutating route answered; stored under its Idempotency-Key and replayed on repeats. */
 export interface StoredResponse {
@@ -19,6 +20,16 @@ export function fingerprint(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }
 
+const CLAIM = statement(
+  'idempotency-claim',
+  `INSERT INTO idempotency_keys (key, fingerprint, status_code, response)
+   VALUES ($1, $2, 0, 'null'::jsonb)
+   ON CONFLICT (key) DO NOTHING
+   RETURNING key`,
+);
+const STORE = statement('idempotency-store', 'UPDATE idempotency_keys SET status_code = $2, response = $3 WHERE key = $1');
+const READ = statement('idempotency-read', 'SELECT fingerprint, status_code, response FROM idempotency_keys WHERE key = $1');
+
 /**
  * Runs `apply` at most once per idempotency key, inside the caller's
  * transaction. The key row is claimed first with INSERT … ON CONFLICT DO
@@ -34,26 +45,13 @@ export async function runIdempotent(
   requestFingerprint: string,
   apply: () => Promise<StoredResponse>,
 ): Promise<IdempotentResult> {
-  const claim = await client.query(
-    `INSERT INTO idempotency_keys (key, fingerprint, status_code, response)
-     VALUES ($1, $2, 0, 'null'::jsonb)
-     ON CONFLICT (key) DO NOTHING
-     RETURNING key`,
-    [key, requestFingerprint],
-  );
+  const claim = await execute(client, CLAIM, [key, requestFingerprint]);
   if (claim.rowCount === 1) {
     const response = await apply();
-    await client.query('UPDATE idempotency_keys SET status_code = $2, response = $3 WHERE key = $1', [
-      key,
-      response.statusCode,
-      JSON.stringify({ headers: response.headers, body: response.body }),
-    ]);
+    await execute(client, STORE, [key, response.statusCode, JSON.stringify({ headers: response.headers, body: response.body })]);
     return { response, replayed: false };
   }
-  const existing = await client.query<{ fingerprint: string; status_code: number; response: { headers: Record<string, string>; body: unknown } }>(
-    'SELECT fingerprint, status_code, response FROM idempotency_keys WHERE key = $1',
-    [key],
-  );
+  const existing = await execute<{ fingerprint: string; status_code: number; response: { headers: Record<string, string>; body: unknown } }>(client, READ, [key]);
   const row = existing.rows[0];
   if (!row) {
     // Expired and deleted between the two statements; the caller's retry claims it afresh.

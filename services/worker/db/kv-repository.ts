@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { execute, statement, type Statement } from './statement.js';
 import { isTokenSeen, readToken, recordToken, type TokenRecord } from './write-tokens.js';
 
 export interface KvItem {
@@ -68,10 +69,41 @@ const PUT_SQL: Record<Precondition['kind'], string> = {
              WHERE key = $1 AND version = ANY($3::bigint[]) RETURNING version, updated_at, false AS inserted`,
 };
 
-/** SQL for the kv table; every value goes through a parameter. */
+/** A PUT's parameters: $1 key, $2 value, then $3 versions (If-Match only), then the token. */
+const PUT_TOKEN_PARAM: Record<Precondition['kind'], number> = { none: 3, absent: 3, exists: 3, versions: 4 };
+const PUT_TOKEN_STATUS = 'CASE WHEN a.inserted IS NULL THEN 412 WHEN a.inserted THEN 201 ELSE 200 END';
+
+function putStatement(kind: Precondition['kind'], withToken: boolean): Statement {
+  const record = withToken ? recordToken(PUT_TOKEN_PARAM[kind], PUT_TOKEN_STATUS, 'a.version', 'a.updated_at') : '';
+  return statement(
+    `kv-put-${kind}${withToken ? '-token' : ''}`,
+    `WITH applied AS (${PUT_SQL[kind]})${record} SELECT version::text AS version, updated_at, inserted FROM applied`,
+  );
+}
+
+/** Every PUT statement, by precondition and by whether it records a write token. */
+const PUT_STATEMENTS = Object.fromEntries(
+  (Object.keys(PUT_SQL) as Precondition['kind'][]).map((kind) => [kind, { plain: putStatement(kind, false), token: putStatement(kind, true) }]),
+) as Record<Precondition['kind'], { readonly plain: Statement; readonly token: Statement }>;
+
+const DELETE_SQL = `WITH applied AS (DELETE FROM kv WHERE key = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[])) RETURNING key)`;
+const DELETE_STATEMENTS = {
+  plain: statement('kv-delete', `${DELETE_SQL} SELECT count(*)::int AS deleted FROM applied`),
+  token: statement('kv-delete-token', `${DELETE_SQL}${recordToken(3, 'CASE WHEN a.key IS NULL THEN 0 ELSE 204 END')} SELECT count(*)::int AS deleted FROM applied`),
+};
+const GET_STATEMENT = statement('kv-get', `SELECT ${COLUMNS} FROM kv WHERE key = $1`);
+const EXISTS_STATEMENT = statement('kv-exists', 'SELECT 1 FROM kv WHERE key = $1');
+const LIST_STATEMENT = statement(
+  'kv-list',
+  `SELECT ${COLUMNS} FROM kv
+   WHERE key LIKE $1 AND ($2::text IS NULL OR key > $2::text COLLATE "C")
+   ORDER BY key LIMIT $3`,
+);
+
+/** SQL for the kv table; every value goes through a parameter, every statement is prepared (statement.ts). */
 export class KvRepository {
   async get(client: pg.ClientBase, key: string): Promise<KvItem | undefined> {
-    const result = await client.query<KvRow>(`SELECT ${COLUMNS} FROM kv WHERE key = $1`, [key]);
+    const result = await execute<KvRow>(client, GET_STATEMENT, [key]);
     const row = result.rows[0];
     return row ? toItem(row) : undefined;
   }
@@ -86,17 +118,11 @@ export class KvRepository {
   async put(client: pg.ClientBase, key: string, value: unknown, precondition: Precondition, token?: string): Promise<PutOutcome> {
     const params: unknown[] = [key, JSON.stringify(value)];
     if (precondition.kind === 'versions') params.push(precondition.versions);
-    let record = '';
-    if (token !== undefined) {
-      params.push(token);
-      record = recordToken(params.length, 'CASE WHEN a.inserted IS NULL THEN 412 WHEN a.inserted THEN 201 ELSE 200 END', 'a.version', 'a.updated_at');
-    }
+    if (token !== undefined) params.push(token);
+    const statements = PUT_STATEMENTS[precondition.kind];
     let row: WrittenRow | undefined;
     try {
-      const result = await client.query<WrittenRow>(
-        `WITH applied AS (${PUT_SQL[precondition.kind]})${record} SELECT version::text AS version, updated_at, inserted FROM applied`,
-        params,
-      );
+      const result = await execute<WrittenRow>(client, token === undefined ? statements.plain : statements.token, params);
       row = result.rows[0];
     } catch (err) {
       if (token === undefined || !isTokenSeen(err)) throw err;
@@ -115,18 +141,10 @@ export class KvRepository {
   async delete(client: pg.ClientBase, key: string, precondition: Precondition, token?: string): Promise<DeleteOutcome> {
     const versions = precondition.kind === 'versions' ? precondition.versions : null;
     const params: unknown[] = [key, versions];
-    let record = '';
-    if (token !== undefined) {
-      params.push(token);
-      record = recordToken(params.length, 'CASE WHEN a.key IS NULL THEN 0 ELSE 204 END');
-    }
+    if (token !== undefined) params.push(token);
     let deleted: number;
     try {
-      const result = await client.query<{ deleted: number }>(
-        `WITH applied AS (DELETE FROM kv WHERE key = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[])) RETURNING key)${record}
-         SELECT count(*)::int AS deleted FROM applied`,
-        params,
-      );
+      const result = await execute<{ deleted: number }>(client, token === undefined ? DELETE_STATEMENTS.plain : DELETE_STATEMENTS.token, params);
       deleted = result.rows[0]?.deleted ?? 0;
     } catch (err) {
       if (token === undefined || !isTokenSeen(err)) throw err;
@@ -138,18 +156,13 @@ export class KvRepository {
     }
     if (deleted === 1) return { kind: 'deleted', replayed: false };
     if (versions === null) return { kind: 'not-found' };
-    const exists = await client.query('SELECT 1 FROM kv WHERE key = $1', [key]);
+    const exists = await execute(client, EXISTS_STATEMENT, [key]);
     return { kind: exists.rowCount === 1 ? 'precondition-failed' : 'not-found' };
   }
 
   /** One page in key order after `after`; fetches one extra row to know whether another page follows. */
   async list(client: pg.ClientBase, prefix: string, after: string | undefined, limit: number): Promise<{ items: KvItem[]; next: string | null }> {
-    const result = await client.query<KvRow>(
-      `SELECT ${COLUMNS} FROM kv
-       WHERE key LIKE $1 AND ($2::text IS NULL OR key > $2::text COLLATE "C")
-       ORDER BY key LIMIT $3`,
-      [likePrefix(prefix), after ?? null, limit + 1],
-    );
+    const result = await execute<KvRow>(client, LIST_STATEMENT, [likePrefix(prefix), after ?? null, limit + 1]);
     const rows = result.rows.slice(0, limit);
     const items = rows.map(toItem);
     const last = items[items.length - 1];

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { errorCode } from '../../shared/index.js';
+import { execute, statement } from './statement.js';
 
 /**
  * Write tokens: the balancer gives each PUT and DELETE it forwards a token
@@ -42,11 +43,10 @@ export function isTokenSeen(err: unknown): boolean {
  * unique violation). A record gone since was deleted as expired, long after
  * any retry of its request: that is a bug, not an answer.
  */
+const READ_TOKEN = statement('write-token-read', 'SELECT status, version::text AS version, updated_at FROM write_tokens WHERE token = $1::uuid');
+
 export async function readToken(client: pg.ClientBase, token: string, cause: unknown): Promise<TokenRecord> {
-  const result = await client.query<{ status: number; version: string | null; updated_at: Date | null }>(
-    'SELECT status, version::text AS version, updated_at FROM write_tokens WHERE token = $1::uuid',
-    [token],
-  );
+  const result = await execute<{ status: number; version: string | null; updated_at: Date | null }>(client, READ_TOKEN, [token]);
   const row = result.rows[0];
   if (!row) throw new Error('write token recorded but its record is gone', { cause });
   return { status: row.status, version: row.version, updatedAt: row.updated_at?.toISOString() ?? null };

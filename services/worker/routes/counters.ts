@@ -29,7 +29,8 @@ export function registerCounterRoutes(app: FastifyInstance, context: RouteContex
       const idempotencyKey = request.headers['idempotency-key'];
       if (idempotencyKey === undefined) {
         // Without a key nobody can tell a retry from a new increment: run once, never again.
-        const response = await db.transaction('once', apply);
+        // One statement, atomic by itself: no BEGIN/COMMIT around it.
+        const response = await db.statements('once', apply);
         return sendStored(reply, { response, replayed: false }, context, '/v1/counters/:name/increment');
       }
       const print = fingerprint(['INCREMENT', name, by]);
@@ -40,7 +41,7 @@ export function registerCounterRoutes(app: FastifyInstance, context: RouteContex
 
   app.get<{ Params: { name: string } }>('/v1/counters/:name', { schema: { params: schemas.nameParams } }, async (request) => {
     const { name } = request.params;
-    const value = await db.transaction('rerunnable', (client) => counters.get(client, name));
+    const value = await db.statements('rerunnable', (client) => counters.get(client, name));
     return { name, value };
   });
 }
