@@ -53,13 +53,23 @@ async function closedLoop(label: string, kind: DataRow['kind'], op: Operation, s
   return { label, kind, perSecond: latencies.length / elapsedS, p50: at(0.5), p99: at(0.99), errors, cpuUs };
 }
 
-/** The worker's own statements (KvRepository) from a pg pool, with or without BEGIN/COMMIT around each. */
-function rawOperations(pool: pg.Pool, kv: KvRepository, transactional: boolean): { put: Operation; get: Operation } {
-  const run = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+/**
+ * A client that sends every statement unnamed, as the worker did before it
+ * prepared them: Postgres parses and plans each call. KvRepository calls
+ * only query(config), so that is all this stand-in has.
+ */
+function unnamed(client: pg.PoolClient): pg.ClientBase {
+  const query = (config: pg.QueryConfig): Promise<pg.QueryResult> => client.query({ text: config.text, values: config.values ?? [] });
+  return { query } as unknown as pg.ClientBase;
+}
+
+/** The worker's own statements (KvRepository) from a pg pool: prepared or unnamed, with or without BEGIN/COMMIT around each. */
+function rawOperations(pool: pg.Pool, kv: KvRepository, transactional: boolean, prepared = true): { put: Operation; get: Operation } {
+  const run = async <T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     try {
       if (transactional) await client.query('BEGIN');
-      const result = await fn(client);
+      const result = await fn(prepared ? client : unnamed(client));
       if (transactional) await client.query('COMMIT');
       return result;
     } finally {
@@ -93,9 +103,9 @@ function ms(value: number): string {
 /**
  * The worker's data path against raw Postgres, in one run on one `npm start`
  * (embedded Postgres, 3 workers, the balancer, their default settings): the
- * worker's own statements from a Node pg pool with no HTTP (autocommit, and
- * inside BEGIN/COMMIT), then PUT and GET straight to one worker, then
- * through the balancer. 32 at a time over 1 000 keys everywhere. CPU per
+ * worker's own statements from a Node pg pool with no HTTP (prepared and
+ * autocommit — the reference; unnamed; inside BEGIN/COMMIT), then PUT and
+ * GET straight to one worker, then through the balancer. 32 at a time over 1 000 keys everywhere. CPU per
  * request by process says where the time goes on a shared machine.
  */
 export async function runDataPath(ctx: ScenarioContext): Promise<void> {
@@ -132,11 +142,14 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     const kv = new KvRepository();
     const autocommit = rawOperations(database, kv, false);
     const inTransaction = rawOperations(database, kv, true);
+    const unprepared = rawOperations(database, kv, false, false);
     const direct = httpOperations(straight);
     const through = httpOperations(system);
     const rows: [string, DataRow['kind'], Operation, CpuMeter[]][] = [
       ['raw pg, one statement, autocommit', 'PUT', autocommit.put, [client, postgres]],
       ['raw pg, one statement, autocommit', 'GET', autocommit.get, [client, postgres]],
+      ['raw pg, the same statement unnamed (parsed and planned per call)', 'PUT', unprepared.put, [client, postgres]],
+      ['raw pg, the same statement unnamed (parsed and planned per call)', 'GET', unprepared.get, [client, postgres]],
       ['raw pg, the same statement inside BEGIN/COMMIT', 'PUT', inTransaction.put, [client, postgres]],
       ['raw pg, the same statement inside BEGIN/COMMIT', 'GET', inTransaction.get, [client, postgres]],
       ['one worker, straight (no balancer)', 'PUT', direct.put, [client, worker, postgres]],
@@ -159,7 +172,7 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     const raw = (kind: DataRow['kind']): number => best.get(`raw pg, one statement, autocommit|${kind}`)?.perSecond ?? Number.NaN;
     ctx.notes.push(
       `Data path (${CONCURRENCY} at a time over ${KEYS} keys, best of ${ctx.options.rounds} × ${ctx.options.durationS} s, one \`npm start\`: ` +
-        'embedded Postgres, 3 workers, the balancer, default settings; raw rows run the worker\'s own statements from a pg pool of 32):',
+        'embedded Postgres, 3 workers, the balancer, default settings; raw rows run the worker\'s own statements from a pg pool of 32; ratios against the prepared autocommit row):',
     );
     for (const row of best.values()) {
       const cpu = row.cpuUs.map(([name, us]) => `${name} ${Math.round(us)}`).join(', ');
