@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Container, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1HorizontalPodAutoscaler, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { parseBalancerConfig } from '../../services/balancer/config.js';
 import { parseWorkerConfig } from '../../services/worker/config.js';
 import { EnvReader, readDiscoveryConfig } from '../../services/shared/index.js';
@@ -10,6 +10,7 @@ import {
   container,
   containerEnv,
   find,
+  findAll,
   portNumber,
   renderOverlay,
   workload,
@@ -156,6 +157,23 @@ describe.each(OVERLAYS)('when the $overlay overlay is rendered with kubectl kust
     const b = containerEnv(objects, container(workload(objects, 'balancer'), 'balancer'), { fields, secrets });
     const w = containerEnv(objects, container(workload(objects, 'worker'), 'worker'), { fields, secrets });
     expect(Number(b.UPSTREAM_IDLE_TIMEOUT_MS)).toBeLessThan(Number(w.KEEP_ALIVE_TIMEOUT_MS) / 2);
+  });
+
+  test('then Postgres accepts every connection the workers may hold at once: the largest worker count of a rollout, each a full pool', () => {
+    const deployment = find<V1Deployment & K8sObject>(objects, 'Deployment', 'worker');
+    const hpa = findAll<V1HorizontalPodAutoscaler & K8sObject>(objects, 'HorizontalPodAutoscaler').find((h) => h.spec?.scaleTargetRef.name === 'worker');
+    const replicas = hpa?.spec?.maxReplicas ?? deployment.spec?.replicas ?? 1;
+    const surge = deployment.spec?.strategy?.rollingUpdate?.maxSurge;
+    expect(typeof surge).toBe('number');
+    const env = containerEnv(objects, container(workload(objects, 'worker'), 'worker'), { fields, secrets });
+    const poolMax = parseWorkerConfig({ ...env, PGPASSWORD: 'x' }).database.poolMax;
+    const args = container(workload(objects, 'postgres'), 'postgres').args ?? [];
+    const setting = args.map((a) => /^max_connections=(\d+)$/.exec(a)?.[1]).find((v) => v !== undefined);
+    const maxConnections = Number(setting ?? 100);
+    // superuser_reserved_connections (3) are not for the workers; one migrate
+    // connection per surging pod; a few for an operator and a monitoring probe.
+    const needed = (replicas + Number(surge)) * poolMax + Number(surge) + 5;
+    expect(needed).toBeLessThanOrEqual(maxConnections - 3);
   });
 
   test('then Postgres is a pinned official image with PGDATA inside its claimed volume, pg_isready probes and a Secret password', () => {
