@@ -15,6 +15,10 @@ import { ProxyHandler } from './proxy/proxy-handler.js';
 import { RetryBudget } from './proxy/retry-budget.js';
 import { UpgradeTunnels } from './proxy/upgrade-tunnel.js';
 import { UpstreamTable } from './upstream/upstream-table.js';
+import { loadCertificatePair } from './tls/certificate-pair.js';
+import { CertificateReloader, pairFilesOf } from './tls/certificate-reloader.js';
+import { createRedirectServer } from './tls/redirect-server.js';
+import { SecureDataServer } from './tls/secure-server.js';
 
 export interface BalancerDeps {
   readonly source: EndpointSource;
@@ -33,6 +37,8 @@ export interface BalancerDeps {
 
 export interface BoundPorts {
   readonly port: number;
+  /** The plain listener that only redirects to https (BALANCER_HTTP_REDIRECT_PORT). */
+  readonly redirectPort?: number;
   /** Undefined without an admin server of its own (a cluster worker). */
   readonly adminPort?: number;
 }
@@ -105,23 +111,34 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
   const tunnels = new UpgradeTunnels({ config, table, picker, metrics, logger });
   const checker = config.activeHealth.enabled ? new ActiveHealthChecker(table, config.activeHealth, logger) : undefined;
 
-  const server: Server = createServer({
-    maxHeaderSize: config.limits.maxHeaderBytes,
-    headersTimeout: config.timeouts.clientHeaderMs,
-    requestTimeout: config.timeouts.clientRequestMs,
-    keepAliveTimeout: config.timeouts.clientKeepAliveMs,
-    // How often Node looks for connections past headersTimeout/requestTimeout
-    // (default 30 s, far too coarse for a 10 s header limit).
-    connectionsCheckingInterval: Math.min(1_000, config.timeouts.clientHeaderMs),
-    requireHostHeader: true,
-  });
   const firstRequest = new FirstRequestTimer(config.timeouts.clientHeaderMs, metrics);
-  server.on('connection', firstRequest.onConnection);
-  server.on('request', firstRequest.onRequest);
-  server.on('request', proxy.handle);
-  server.on('upgrade', firstRequest.onUpgrade);
-  server.on('upgrade', tunnels.handle);
-  server.on('clientError', createClientErrorListener(proxy, metrics));
+  const clientErrors = createClientErrorListener(proxy, metrics);
+  const data = config.tls === undefined ? plainDataServer(config, proxy, firstRequest, tunnels, clientErrors) : undefined;
+  let secure: SecureDataServer | undefined;
+  let reloader: CertificateReloader | undefined;
+  if (config.tls !== undefined) {
+    const tls = config.tls;
+    // Checked by parseBalancerConfig already; loaded again for the bytes.
+    const pair = loadCertificatePair(pairFilesOf(tls));
+    secure = new SecureDataServer(
+      { ...config, tls },
+      pair,
+      {
+        request: proxy.handle,
+        upgrade: (req, socket, head) => {
+          firstRequest.onUpgrade(req);
+          tunnels.handle(req, socket, head);
+        },
+        clientError: clientErrors,
+        http1Connection: firstRequest.onConnection,
+        http1Request: firstRequest.onRequest,
+      },
+      metrics,
+      logger,
+    );
+    reloader = new CertificateReloader(tls, pair, secure, metrics, logger);
+  }
+  const redirect = config.redirect === undefined ? undefined : createRedirectServer(config.redirect, config);
 
   const readiness = (): Readiness => {
     if (draining) return { ready: false, reason: 'draining' };
@@ -164,25 +181,39 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
       table.attach();
       checker?.start();
       const adminPort = admin === undefined ? undefined : await listen(admin, config.adminPort, config.host);
-      const port = await listen(server, config.port, config.host);
+      const port = secure !== undefined ? await secure.listen(config.port, config.host) : await listen(data as Server, config.port, config.host);
+      const redirectPort = redirect === undefined || config.redirect === undefined ? undefined : await listen(redirect, config.redirect.port, config.host);
+      reloader?.start();
       started = true;
-      const fields = { port, host: config.host, discovery: source.description, picker: picker.name };
+      const fields = {
+        port,
+        host: config.host,
+        discovery: source.description,
+        picker: picker.name,
+        tls: secure !== undefined,
+        ...(redirectPort !== undefined ? { redirectPort } : {}),
+      };
       if (admin === undefined) logger.info(fields, 'balancer worker listening');
       else logger.info({ ...fields, adminPort }, 'balancer listening');
-      return { port, ...(adminPort !== undefined ? { adminPort } : {}) };
+      return { port, ...(adminPort !== undefined ? { adminPort } : {}), ...(redirectPort !== undefined ? { redirectPort } : {}) };
     },
     async shutdown() {
       draining = true;
       logger.info({ drainDelayMs: config.drainDelayMs, inFlight: proxy.inFlight }, 'draining: readiness off, still serving');
       await delay(config.drainDelayMs);
-      const closed = closeServer(server);
+      reloader?.stop();
+      const closed = secure !== undefined ? secure.close() : closeServer(data as Server);
+      const redirectClosed = redirect === undefined ? Promise.resolve() : closeServer(redirect);
       logger.info({ inFlight: proxy.inFlight }, 'listener closed; waiting for in-flight requests');
       await proxy.whenIdle();
       // Keep-alive sockets left idle after their last response.
-      server.closeIdleConnections();
+      data?.closeIdleConnections();
       tunnels.closeAll();
-      server.closeAllConnections();
+      data?.closeAllConnections();
+      secure?.closeAll();
+      redirect?.closeAllConnections();
       await closed;
+      await redirectClosed;
       await checker?.stop();
       await table.close();
       await source.stop();
@@ -190,4 +221,31 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
       logger.info('balancer stopped');
     },
   };
+}
+
+/** The plain HTTP/1.1 data listener (no TLS configured). */
+function plainDataServer(
+  config: BalancerConfig,
+  proxy: ProxyHandler,
+  firstRequest: FirstRequestTimer,
+  tunnels: UpgradeTunnels,
+  clientErrors: ReturnType<typeof createClientErrorListener>,
+): Server {
+  const server: Server = createServer({
+    maxHeaderSize: config.limits.maxHeaderBytes,
+    headersTimeout: config.timeouts.clientHeaderMs,
+    requestTimeout: config.timeouts.clientRequestMs,
+    keepAliveTimeout: config.timeouts.clientKeepAliveMs,
+    // How often Node looks for connections past headersTimeout/requestTimeout
+    // (default 30 s, far too coarse for a 10 s header limit).
+    connectionsCheckingInterval: Math.min(1_000, config.timeouts.clientHeaderMs),
+    requireHostHeader: true,
+  });
+  server.on('connection', firstRequest.onConnection);
+  server.on('request', firstRequest.onRequest);
+  server.on('request', proxy.handle);
+  server.on('upgrade', firstRequest.onUpgrade);
+  server.on('upgrade', tunnels.handle);
+  server.on('clientError', clientErrors);
+  return server;
 }

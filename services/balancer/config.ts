@@ -1,5 +1,6 @@
 import { EnvReader, LOG_LEVELS, deepFreeze, readDiscoveryConfig, type DiscoveryConfig, type Env, type LogLevel } from '../shared/index.js';
 import { usableCpus } from './cluster/parallelism.js';
+import { readRedirectConfig, readTlsConfig, type RedirectConfig, type TlsConfig } from './tls/tls-config.js';
 
 export const PICKERS = ['p2c-ewma', 'round-robin', 'least-request', 'consistent-hash'] as const;
 export type PickerName = (typeof PICKERS)[number];
@@ -19,6 +20,13 @@ export interface BalancerConfig {
   readonly host: string;
   readonly port: number;
   readonly adminPort: number;
+  /**
+   * TLS on the data port (HTTP/2 and HTTP/1.1 by ALPN); undefined serves
+   * plain HTTP/1.1, for local runs and clusters that terminate TLS elsewhere.
+   */
+  readonly tls?: TlsConfig;
+  /** A plain-HTTP listener that answers every request with 308 to https (only with tls). */
+  readonly redirect?: RedirectConfig;
   readonly logLevel: LogLevel;
   /** One info line per answered request (request id, upstream, status, duration, attempts). */
   readonly accessLog: boolean;
@@ -123,11 +131,15 @@ export function parseBalancerConfig(env: Env, parallelism: () => number = defaul
   }
   const maxBodyBytes = r.int('MAX_BODY_BYTES', 10_485_760, { min: 1 });
   const ms = (name: string, fallback: number, min = 1): number => r.int(name, fallback, { min, max: 86_400_000 });
+  const tls = readTlsConfig(r);
+  const redirect = readRedirectConfig(r, tls);
   const config: BalancerConfig = {
     workers: parseWorkers(r, parallelism),
     host: r.string('BALANCER_HOST', '0.0.0.0'),
     port: r.port('BALANCER_PORT', 8080),
     adminPort: r.port('BALANCER_ADMIN_PORT', 9090),
+    ...(tls !== undefined ? { tls } : {}),
+    ...(redirect !== undefined ? { redirect } : {}),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     accessLog: r.bool('ACCESS_LOG', true),
     discovery,

@@ -1,5 +1,7 @@
 export { buildBalancer, type Balancer, type BalancerDeps, type BoundPorts } from './balancer.js';
 export { parseBalancerConfig, PICKERS, type BalancerConfig, type PickerName, type HashKey } from './config.js';
+export { DEFAULT_CIPHERS, type TlsConfig, type RedirectConfig, type Http2Limits } from './tls/tls-config.js';
+export { loadCertificatePair, CertificatePairError, type CertificatePair } from './tls/certificate-pair.js';
 export { BalancerError, LB_ERRORS, type BalancerErrorCode } from './errors.js';
 export { BalancerMetrics, ENDPOINT_STATES, type EndpointStateName } from './metrics.js';
 export { createPicker, P2cEwmaPicker, RoundRobinPicker, LeastRequestPicker, ConsistentHashPicker, type Pickable, type Picker, type PickContext } from './pick/index.js';

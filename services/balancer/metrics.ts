@@ -29,6 +29,11 @@ export class BalancerMetrics {
   readonly shed: Counter<'reason'>;
   readonly clientErrors: Counter<'code'>;
   readonly tunnels: Gauge;
+  readonly protocolRequests: Counter<'protocol' | 'scheme'>;
+  readonly tlsHandshakes: Counter<'result'>;
+  readonly certificateExpiry: Gauge;
+  readonly certificateReloads: Counter<'result'>;
+  readonly http2Goaways: Counter<'reason'>;
   /** Set by the balancer: writes every endpoint's current state into the gauge. */
   beforeStateScrape: (() => void) | undefined;
   /** Set by the balancer: client requests admitted and not yet answered. */
@@ -116,6 +121,38 @@ export class BalancerMetrics {
       registers,
     });
     this.tunnels = new Gauge({ name: 'balancer_tunnels_open', help: 'Upgrade (WebSocket) tunnels open', registers });
+    this.protocolRequests = new Counter({
+      name: 'balancer_protocol_requests_total',
+      help: 'Requests answered, by the protocol the client negotiated (h2 or http/1.1) and the scheme of the data port',
+      labelNames: ['protocol', 'scheme'],
+      registers,
+    });
+    this.tlsHandshakes = new Counter({
+      name: 'balancer_tls_handshakes_total',
+      help: 'TLS handshakes on the data port, by result (ok, failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    // A timestamp, not a duration, so that an alert compares it with time()
+    // and a scrape gap does not matter. In cluster mode the workers' values
+    // are combined with min (metrics-aggregation.ts): the soonest expiry.
+    this.certificateExpiry = new Gauge({
+      name: 'balancer_tls_certificate_expiry_timestamp_seconds',
+      help: 'Unix time at which the served certificate expires (notAfter of the leaf)',
+      registers,
+    });
+    this.certificateReloads = new Counter({
+      name: 'balancer_tls_certificate_reloads_total',
+      help: 'Certificate reloads after the files changed, by result (ok, failed: the new pair was refused and the old one stays)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.http2Goaways = new Counter({
+      name: 'balancer_http2_goaway_total',
+      help: 'HTTP/2 connections the balancer closed with GOAWAY, by reason (reset_flood, settings_timeout, idle, draining, protocol_error)',
+      labelNames: ['reason'],
+      registers,
+    });
   }
 
   setEndpointState(upstream: string, state: EndpointStateName): void {

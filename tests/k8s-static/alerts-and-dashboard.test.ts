@@ -57,7 +57,14 @@ describe('when the monitoring component is rendered into the prod overlay', () =
     const rule = find<K8sObject & { spec: RulesFile }>(objects, 'PrometheusRule', 'flotilla');
     expect(rule.metadata.namespace).toBe('flotilla');
     expect(rule.spec).toEqual(rulesFile());
-    expect(alertNames(rule.spec).sort()).toEqual(['FlotillaBalancerHighErrorRatio', 'FlotillaNoReadyUpstream', 'FlotillaPodRestarting', 'FlotillaRetryBudgetExhausted']);
+    expect(alertNames(rule.spec).sort()).toEqual([
+      'FlotillaBalancerHighErrorRatio',
+      'FlotillaCertificateExpiresSoon',
+      'FlotillaCertificateReloadFailed',
+      'FlotillaNoReadyUpstream',
+      'FlotillaPodRestarting',
+      'FlotillaRetryBudgetExhausted',
+    ]);
   });
 
   test('then the dashboard ConfigMap has the Grafana sidecar label, a stable name and the dashboard JSON', () => {
@@ -113,12 +120,12 @@ describeWithPromtool('when promtool checks the monitoring files', () => {
 
   test('then `promtool check rules` accepts rules.yaml', () => {
     const result = promtool(['check', 'rules', 'rules.yaml'], MONITORING_DIR);
-    expect(result).toEqual({ status: 0, output: expect.stringContaining('SUCCESS: 4 rules found') as unknown });
+    expect(result).toEqual({ status: 0, output: expect.stringContaining('SUCCESS: 6 rules found') as unknown });
   });
 
-  test('then `promtool test rules` passes the alert unit tests, which cover the error-ratio and no-ready-upstream alerts', () => {
+  test('then `promtool test rules` passes the alert unit tests, which cover the error-ratio, no-ready-upstream and certificate alerts', () => {
     const tests = readFileSync(join(MONITORING_DIR, 'rules.test.yaml'), 'utf8');
-    for (const alert of ['FlotillaBalancerHighErrorRatio', 'FlotillaNoReadyUpstream']) expect(tests).toContain(`alertname: ${alert}`);
+    for (const alert of ['FlotillaBalancerHighErrorRatio', 'FlotillaNoReadyUpstream', 'FlotillaCertificateExpiresSoon', 'FlotillaCertificateReloadFailed']) expect(tests).toContain(`alertname: ${alert}`);
     const result = promtool(['test', 'rules', 'rules.test.yaml'], MONITORING_DIR);
     expect(result).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') as unknown });
   });

@@ -52,6 +52,8 @@ export class ClusterPrimary {
   private stopping = false;
   private drainSignal: NodeJS.Signals | undefined;
   private dataPort: number | undefined;
+  /** The redirect listener's port (BALANCER_HTTP_REDIRECT_PORT), as the first worker to listen reported it. */
+  redirectPort: number | undefined;
   private exitCodes: (number | null)[] = [];
   private allExited: (() => void) | undefined;
   private startWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
@@ -207,6 +209,7 @@ export class ClusterPrimary {
         return;
       case 'flotilla:listening':
         this.onListening(slot, message.port);
+        this.redirectPort ??= message.redirectPort;
         return;
       case 'flotilla:state':
         slot.state = message.reason !== undefined ? { ready: message.ready, reason: message.reason } : { ready: message.ready };

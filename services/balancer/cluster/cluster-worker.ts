@@ -63,8 +63,8 @@ export async function runClusterWorker(config: BalancerConfig, logger: Logger): 
         return;
     }
   });
-  const { port } = await balancer.start();
+  const { port, redirectPort } = await balancer.start();
   started = true;
-  send({ type: 'flotilla:listening', port });
+  send({ type: 'flotilla:listening', port, ...(redirectPort !== undefined ? { redirectPort } : {}) });
   sendState();
 }

@@ -24,7 +24,8 @@ export type ToPrimary =
   /** The worker is listening for messages and wants the endpoint set. */
   | { readonly type: 'flotilla:hello' }
   /** The data port is bound. */
-  | { readonly type: 'flotilla:listening'; readonly port: number }
+  /** `redirectPort`: the plain listener that only redirects to https (BALANCER_HTTP_REDIRECT_PORT), shared like the data port. */
+  | { readonly type: 'flotilla:listening'; readonly port: number; readonly redirectPort?: number }
   /** The worker's readiness, sent after start and on every endpoint change. */
   | { readonly type: 'flotilla:state'; readonly ready: boolean; readonly reason?: string }
   | { readonly type: 'flotilla:reply'; readonly id: number; readonly ok: true; readonly body: unknown }
@@ -83,7 +84,9 @@ export function parseToPrimary(message: unknown): ToPrimary | undefined {
     case 'flotilla:hello':
       return { type: message.type };
     case 'flotilla:listening':
-      return isPort(message.port) && message.port > 0 ? { type: message.type, port: message.port } : undefined;
+      if (!isPort(message.port) || message.port <= 0) return undefined;
+      if (message.redirectPort === undefined) return { type: message.type, port: message.port };
+      return isPort(message.redirectPort) && message.redirectPort > 0 ? { type: message.type, port: message.port, redirectPort: message.redirectPort } : undefined;
     case 'flotilla:state':
       if (typeof message.ready !== 'boolean' || !optionalString(message.reason)) return undefined;
       return { type: message.type, ready: message.ready, ...(typeof message.reason === 'string' ? { reason: message.reason } : {}) };

@@ -8,10 +8,13 @@ export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
  * unless a metric says otherwise). balancer_endpoint_state is a 0/1 gauge per
  * state in each worker: summed it would count workers, averaged it stays a
  * share that adds up to 1 per endpoint (0.5 ejected = one of two workers
- * ejected it). A file-descriptor limit is the same in every process.
+ * ejected it). A file-descriptor limit is the same in every process. Each
+ * worker loads the certificate itself: the soonest expiry is the one that
+ * matters (a worker whose reload failed still serves the old one).
  */
 export const AGGREGATOR_OVERRIDES: Readonly<Record<string, Aggregator>> = {
   balancer_endpoint_state: 'average',
+  balancer_tls_certificate_expiry_timestamp_seconds: 'min',
   process_max_fds: 'max',
 };
 

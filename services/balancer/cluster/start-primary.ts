@@ -42,6 +42,8 @@ export async function startClusterPrimary(config: BalancerConfig, source: Endpoi
         workerPids: running.workers().map((w) => w.pid),
         discovery: source.description,
         picker: config.picker,
+        tls: config.tls !== undefined,
+        ...(running.redirectPort !== undefined ? { redirectPort: running.redirectPort } : {}),
         perWorkerLimits: {
           maxInFlight: config.limits.maxInFlight,
           maxInFlightPerEndpoint: config.limits.maxInFlightPerEndpoint,

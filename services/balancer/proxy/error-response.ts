@@ -1,6 +1,8 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { LB_ERRORS, type BalancerErrorCode } from '../errors.js';
+import { writeHead, type ClientResponse } from './client-protocol.js';
 
 export const ERROR_HEADER = 'x-flotilla-balancer-error';
 
@@ -18,7 +20,7 @@ function body(answer: ErrorAnswer): string {
 }
 
 /** Answers with the balancer's own JSON error, unless a response has already started. */
-export function sendError(res: ServerResponse, answer: ErrorAnswer): boolean {
+export function sendError(res: ClientResponse, answer: ErrorAnswer): boolean {
   if (res.headersSent || res.writableEnded || res.destroyed) return false;
   const payload = body(answer);
   const headers: Record<string, string | number> = {
@@ -29,8 +31,10 @@ export function sendError(res: ServerResponse, answer: ErrorAnswer): boolean {
   };
   if (answer.requestId !== undefined) headers['x-request-id'] = answer.requestId;
   if (answer.retryAfterSeconds !== undefined) headers['retry-after'] = answer.retryAfterSeconds;
-  if (answer.close === true) headers['connection'] = 'close';
-  res.writeHead(LB_ERRORS[answer.code].status, headers);
+  // HTTP/2 has no Connection field (RFC 9113 §8.2.2); a stream whose body is
+  // left unread is reset with NO_ERROR instead (client-protocol.ts).
+  if (answer.close === true && !(res instanceof Http2ServerResponse)) headers['connection'] = 'close';
+  writeHead(res, LB_ERRORS[answer.code].status, headers);
   res.end(payload);
   return true;
 }

@@ -46,7 +46,10 @@ const NO_TOKENS: ReadonlySet<string> = new Set();
  * Copies headers from Node's flat rawHeaders list ([name, value, name,
  * value, …]) into a lower-cased map without hop-by-hop fields. Using
  * rawHeaders keeps repeated fields that req.headers would merge or drop.
- * `keep` lets the upgrade path keep Upgrade.
+ * `keep` lets the upgrade path keep Upgrade. HTTP/2 pseudo-header fields
+ * (`:method`, `:path`, `:scheme`, `:authority`; RFC 9113 §8.3) are in an
+ * HTTP/2 request's rawHeaders too: they are never forwarded (the upstream
+ * request is HTTP/1.1, and the caller turns :authority into Host).
  */
 export function forwardableHeaders(rawHeaders: readonly string[], extraDrop: ReadonlySet<string> = NO_TOKENS, keep: ReadonlySet<string> = NO_TOKENS): HeaderMap {
   let connectionValues: string[] | undefined;
@@ -59,6 +62,7 @@ export function forwardableHeaders(rawHeaders: readonly string[], extraDrop: Rea
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase();
     const value = rawHeaders[i + 1] ?? '';
+    if (name.startsWith(':')) continue;
     if (!keep.has(name) && (HOP_BY_HOP.has(name) || named.has(name) || extraDrop.has(name))) continue;
     appendHeader(out, name, value);
   }
@@ -139,6 +143,8 @@ export interface ForwardingInfo {
   readonly clientIp: string;
   readonly host: string | undefined;
   readonly requestId: string;
+  /** The scheme the client used to reach the balancer. */
+  readonly proto: 'http' | 'https';
 }
 
 /**
@@ -151,7 +157,7 @@ export interface ForwardingInfo {
 export function addForwardingHeaders(headers: HeaderMap, info: ForwardingInfo): void {
   const chain = headerValues(headers, 'x-forwarded-for');
   headers['x-forwarded-for'] = [...chain, info.clientIp].join(', ');
-  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-proto'] = info.proto;
   if (info.host !== undefined) headers['x-forwarded-host'] = info.host;
   else delete headers['x-forwarded-host'];
   headers['via'] = [...headerValues(headers, 'via'), VIA].join(', ');

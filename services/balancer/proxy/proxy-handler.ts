@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { delay, dropUnreadBody, type Logger } from '../../shared/index.js';
+import { delay, type Logger } from '../../shared/index.js';
 import type { BalancerConfig } from '../config.js';
 import { BalancerError, type BalancerErrorCode } from '../errors.js';
 import { methodLabel, statusClass, type BalancerMetrics } from '../metrics.js';
@@ -10,6 +10,7 @@ import type { Picker } from '../pick/index.js';
 import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
 import type { UpstreamTable } from '../upstream/upstream-table.js';
 import { ClientPresence } from './client-presence.js';
+import { askToReconnect, authorityOf, isHttp2, protocolLabel, releaseUnreadBody, type ClientRequest, type ClientResponse } from './client-protocol.js';
 import { sendError } from './error-response.js';
 import { addForwardingHeaders, clientAddress, forwardableHeaders, requestIdFrom } from './headers.js';
 import { prepareBody, type PreparedBody } from './request-body.js';
@@ -40,8 +41,8 @@ const REQUEST_DROP = new Set(['expect', WRITE_TOKEN_HEADER]);
 type PickResult = { readonly upstream: UpstreamEndpoint } | { readonly upstream?: undefined; readonly why: 'no_endpoints' | 'saturated' | 'exhausted' };
 
 interface Exchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
   readonly method: string;
   readonly path: string;
   readonly requestId: string;
@@ -70,7 +71,12 @@ export class ProxyHandler {
   private idleWaiters: Array<() => void> = [];
   private readonly responses = new WeakMap<Socket, ServerResponse>();
 
-  constructor(private readonly deps: ProxyDeps) {}
+  /** The data port's scheme: https with TLS (X-Forwarded-Proto, the protocol metric). */
+  private readonly scheme: 'http' | 'https';
+
+  constructor(private readonly deps: ProxyDeps) {
+    this.scheme = deps.config.tls === undefined ? 'http' : 'https';
+  }
 
   get inFlight(): number {
     return this.active;
@@ -99,14 +105,14 @@ export class ProxyHandler {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  readonly handle = (req: ClientRequest, res: ClientResponse): void => {
     this.serve(req, res).catch((err: unknown) => {
       this.deps.logger.error({ err }, 'proxy handler failed');
       if (!sendError(res, { code: 'LB_ERR_UPSTREAM_FAILED', close: true })) res.destroy();
     });
   };
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(req: ClientRequest, res: ClientResponse): Promise<void> {
     const { config, metrics, logger } = this.deps;
     const started = performance.now();
     const method = req.method ?? 'GET';
@@ -131,16 +137,19 @@ export class ProxyHandler {
       upstreamLabel: 'none',
       attempts: 0,
     };
-    this.responses.set(req.socket, res);
-    if (this.deps.isDraining()) res.setHeader('connection', 'close');
+    // Parse errors arrive per connection, and only HTTP/1.1 has them outside a stream.
+    const h1Response = isHttp2(req) ? undefined : (res as ServerResponse);
+    if (h1Response !== undefined) this.responses.set(req.socket, h1Response);
+    if (this.deps.isDraining()) askToReconnect(req, res);
     if (admitted) this.admit();
     res.once('close', () => {
       if (!res.writableFinished) client.leave();
-      if (this.responses.get(req.socket) === res) this.responses.delete(req.socket);
+      if (h1Response !== undefined && this.responses.get(req.socket) === h1Response) this.responses.delete(req.socket);
       // 499: the client went away before an answer (the nginx convention).
       const status = res.headersSent ? res.statusCode : 499;
       const labels = { method: methodLabel(method), status_class: statusClass(status) };
       metrics.requests.inc({ ...labels, upstream: exchange.upstreamLabel });
+      metrics.protocolRequests.inc({ protocol: protocolLabel(req), scheme: this.scheme });
       const elapsedMs = performance.now() - started;
       metrics.duration.observe(labels, elapsedMs / 1000);
       this.deps.traffic.record(status, elapsedMs);
@@ -193,7 +202,7 @@ export class ProxyHandler {
     const { config, metrics, table, budget } = this.deps;
     let body: PreparedBody;
     try {
-      body = await prepareBody(ex.req, { bufferBytes: config.limits.retryBufferBytes, maxBodyBytes: config.limits.maxBodyBytes });
+      body = await prepareBody(ex.req, { bufferBytes: config.limits.retryBufferBytes, maxBodyBytes: config.limits.maxBodyBytes }, () => releaseUnreadBody(ex.req, ex.res));
     } catch (err) {
       if (err instanceof BalancerError) {
         metrics.clientErrors.inc({ code: err.code });
@@ -201,14 +210,17 @@ export class ProxyHandler {
         // of the body is read and dropped so that the 413 is not reset away
         // (closing with unread data would); the connection survives it.
         sendError(ex.res, { code: err.code, requestId: ex.requestId });
-        dropUnreadBody(ex.req);
+        releaseUnreadBody(ex.req, ex.res);
       }
       // Otherwise the client went away or sent a malformed body; the
       // server's clientError handler answers that one (or nobody listens).
       return;
     }
     const headers = forwardableHeaders(ex.req.rawHeaders, REQUEST_DROP);
-    addForwardingHeaders(headers, { clientIp: clientAddress(ex.req.socket.remoteAddress), host: ex.req.headers.host, requestId: ex.requestId });
+    const authority = authorityOf(ex.req);
+    // HTTP/2 carries the authority as :authority, which is never forwarded (a pseudo-header); the upstream speaks HTTP/1.1 and needs Host (RFC 9113 §8.3.1).
+    if (headers['host'] === undefined && authority !== undefined) headers['host'] = authority;
+    addForwardingHeaders(headers, { clientIp: clientAddress(ex.req.socket.remoteAddress), host: authority, requestId: ex.requestId, proto: this.scheme });
     const hasIdempotencyKey = ex.req.headers['idempotency-key'] !== undefined;
     // The same token on every try: the worker applies this request once (retry-policy.ts).
     if (needsWriteToken(ex.method, hasIdempotencyKey)) headers[WRITE_TOKEN_HEADER] = randomUUID();

@@ -1,7 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { dropUnreadBody } from '../../shared/index.js';
 import { BalancerError } from '../errors.js';
+import { requestHasBody, type ClientRequest } from './client-protocol.js';
 
 export type PreparedBody =
   | { readonly kind: 'none' }
@@ -20,27 +19,23 @@ export interface BodyLimits {
   readonly maxBodyBytes: number;
 }
 
-/** RFC 9112 §6.3: a request has a body only with Transfer-Encoding or a non-zero Content-Length. */
-export function hasBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true;
-  const length = req.headers['content-length'];
-  return length !== undefined && length !== '0';
-}
-
 /**
  * Reads up to `bufferBytes` of the request body. A body that ends within
  * that is returned whole (retryable, and a malformed chunked body fails
  * here, before anything is forwarded); a longer one is returned as a stream
  * that replays what was read and then continues from the socket, still
  * counting against `maxBodyBytes`. Throws LB_ERR_BODY_TOO_LARGE.
+ * `releaseUnread` lets go of what the client still sends once the answer
+ * is out (client-protocol.ts: read and dropped on HTTP/1.1, the stream
+ * reset with NO_ERROR on HTTP/2).
  */
-export async function prepareBody(req: IncomingMessage, limits: BodyLimits): Promise<PreparedBody> {
-  if (!hasBody(req)) return { kind: 'none' };
+export async function prepareBody(req: ClientRequest, limits: BodyLimits, releaseUnread: () => void): Promise<PreparedBody> {
+  if (!requestHasBody(req)) return { kind: 'none' };
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limits.maxBodyBytes) throw new BalancerError('LB_ERR_BODY_TOO_LARGE');
   const head = await readHead(req, limits);
   if (head.complete) return { kind: 'buffered', data: Buffer.concat(head.chunks, head.size) };
-  return streamRest(req, head, limits.maxBodyBytes);
+  return streamRest(req, head, limits.maxBodyBytes, releaseUnread);
 }
 
 /**
@@ -51,7 +46,7 @@ export async function prepareBody(req: IncomingMessage, limits: BodyLimits): Pro
  * reading (it answered early and undici closed its socket) does not leave
  * the request stuck in a suspended loop: dropRest() lets it go.
  */
-function streamRest(req: IncomingMessage, head: BodyHead, maxBodyBytes: number): PreparedBody {
+function streamRest(req: ClientRequest, head: BodyHead, maxBodyBytes: number, releaseUnread: () => void): PreparedBody {
   let total = head.size;
   let detached = false;
   const detach = (): void => {
@@ -97,7 +92,7 @@ function streamRest(req: IncomingMessage, head: BodyHead, maxBodyBytes: number):
     if (req.complete) return;
     detach();
     stream.destroy();
-    dropUnreadBody(req);
+    releaseUnread();
   };
   return { kind: 'stream', stream, dropRest };
 }
@@ -114,7 +109,7 @@ interface BodyHead {
  * pauses the request. Events rather than an async iterator: most bodies are
  * small and end here, and the iterator's promise per chunk was measurable.
  */
-function readHead(req: IncomingMessage, limits: BodyLimits): Promise<BodyHead> {
+function readHead(req: ClientRequest, limits: BodyLimits): Promise<BodyHead> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

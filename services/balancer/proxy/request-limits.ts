@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { BalancerConfig } from '../config.js';
 import type { BalancerErrorCode } from '../errors.js';
+import { headerFieldCount, type ClientRequest } from './client-protocol.js';
 
 /**
  * Limits Node's parser does not enforce the way a proxy needs, checked before
@@ -12,12 +12,14 @@ import type { BalancerErrorCode } from '../errors.js';
  * - the header field count: past `maxHeadersCount` Node silently drops fields
  *   from `req.headers` (rawHeaders keeps them), so a request with thousands of
  *   tiny fields would be forwarded with a different header set than the one
- *   parsed here. It gets 431 (RFC 6585 §5) instead.
+ *   parsed here. It gets 431 (RFC 6585 §5) instead. HTTP/2 pseudo-header
+ *   fields (:method, :path, …) are not counted: they replace the request
+ *   line, which HTTP/1.1 does not count either.
  * Undefined means the request is within the limits.
  */
-export function requestLimitError(req: IncomingMessage, limits: BalancerConfig['limits']): BalancerErrorCode | undefined {
+export function requestLimitError(req: ClientRequest, limits: BalancerConfig['limits']): BalancerErrorCode | undefined {
   // llhttp hands the target over as latin1, one character per octet.
   if ((req.url ?? '').length > limits.maxUrlBytes) return 'LB_ERR_URI_TOO_LONG';
-  if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return 'LB_ERR_HEADERS_TOO_LARGE';
+  if (headerFieldCount(req) > limits.maxHeaderCount) return 'LB_ERR_HEADERS_TOO_LARGE';
   return undefined;
 }

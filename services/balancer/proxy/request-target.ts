@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import type { HashKey } from '../config.js';
+import type { ClientRequest } from './client-protocol.js';
 
 /**
  * The path to send upstream. Origin-form ("/a?b") is used as is; absolute-form
@@ -20,7 +20,7 @@ export function upstreamPath(url: string | undefined): string | undefined {
 }
 
 /** The consistent-hash key of a request: a header's first value, or the n-th non-empty path segment (0-based). */
-export function hashKeyOf(req: IncomingMessage, path: string, key: HashKey | undefined): string | undefined {
+export function hashKeyOf(req: ClientRequest, path: string, key: HashKey | undefined): string | undefined {
   if (key === undefined) return undefined;
   if (key.kind === 'header') {
     const value = req.headers[key.name];

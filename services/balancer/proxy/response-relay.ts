@@ -1,12 +1,12 @@
-import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/index.js';
 import { BalancerError } from '../errors.js';
+import { writeHead, type ClientResponse } from './client-protocol.js';
 import { sendError } from './error-response.js';
 import { headerMapOf, relayableResponseHeaders } from './headers.js';
 import type { TryOutcome } from './upstream-try.js';
 
 export interface RelayTarget {
-  readonly res: ServerResponse;
+  readonly res: ClientResponse;
   readonly requestId: string;
   readonly log: Logger;
   readonly upstreamLabel: string;
@@ -30,7 +30,7 @@ export function balancerErrorIn(err: unknown): BalancerError | undefined {
 export async function relayResponse(ex: RelayTarget, outcome: Extract<TryOutcome, { kind: 'response' }>): Promise<void> {
   try {
     const head = relayableResponseHeaders(outcome.rawHeaders, ex.requestId);
-    ex.res.writeHead(outcome.status, ex.res.getHeaderNames().length === 0 ? head : headerMapOf(head));
+    writeHead(ex.res, outcome.status, ex.res.getHeaderNames().length === 0 ? head : headerMapOf(head));
   } catch (err) {
     // A status or header Node refuses to send (RFC 9110 §5.5 field value
     // rules): the worker's answer cannot be relayed as is.

@@ -55,7 +55,7 @@ export class UpgradeTunnels {
     }
     const headers = forwardableHeaders(req.rawHeaders, new Set(), KEEP_UPGRADE);
     headers['connection'] = 'upgrade';
-    addForwardingHeaders(headers, { clientIp: clientAddress(client.remoteAddress), host: req.headers.host, requestId });
+    addForwardingHeaders(headers, { clientIp: clientAddress(client.remoteAddress), host: req.headers.host, requestId, proto: this.deps.config.tls === undefined ? 'http' : 'https' });
     const tried = new Set<string>();
     const attempt = (): void => {
       const { endpoints } = this.deps.table.candidates();

@@ -1,5 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Writable } from 'node:stream';
+import { needsDrain } from './client-protocol.js';
 
 /** The upstream's answer up to its head, or why there is none. */
 export type CallHead = { readonly ok: true; readonly status: number; readonly rawHeaders: readonly Buffer[] } | { readonly ok: false; readonly error: Error };
@@ -19,7 +20,8 @@ type Phase = 'head' | 'held' | 'piping' | 'discarding' | 'ended';
 /**
  * One request to one upstream as an undici dispatch handler (the callback
  * API under undici's request()). Compared with request(), the response body
- * goes from the upstream parser straight into the client's ServerResponse,
+ * goes from the upstream parser straight into the client's response (HTTP/1.1
+ * or HTTP/2: both are Writables),
  * with backpressure by pausing the parser, instead of through a Readable
  * and pipe(); and aborting needs no AbortController: undici hands the
  * handler an abort function when the request gets a socket.
@@ -41,7 +43,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private heldEnd = false;
   private heldError: Error | undefined;
   private discarded = 0;
-  private res: ServerResponse | undefined;
+  private res: Writable | undefined;
   private settleBody: ((err?: Error) => void) | undefined;
 
   constructor(private readonly onFinish: () => void) {
@@ -63,7 +65,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   /** Streams the body into `res`, whose head the caller has written. Rejects when either side broke off. */
-  pipeTo(res: ServerResponse): Promise<void> {
+  pipeTo(res: Writable): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.phase !== 'held') {
         reject(new Error(`pipeTo() in phase ${this.phase}`));
@@ -124,10 +126,10 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     switch (this.phase) {
       case 'piping': {
-        const res = this.res as ServerResponse;
+        const res = this.res as Writable;
         // A destroyed response refuses writes without ever draining; the
         // client-gone abort ends the upstream then.
-        if (res.write(chunk) || !res.writableNeedDrain) return true;
+        if (!needsDrain(res, res.write(chunk))) return true;
         res.once('drain', this.resumeUpstream as () => void);
         return false;
       }
@@ -180,22 +182,22 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
    * socket), it never comes, so the upstream is resumed at once.
    */
   private resumeWhenDrained(): void {
-    const res = this.res as ServerResponse;
+    const res = this.res as Writable;
     const resume = this.resumeUpstream;
     if (resume === undefined) return;
-    if (res.writableNeedDrain) res.once('drain', resume);
+    if (needsDrain(res, false)) res.once('drain', resume);
     else resume();
   }
 
   /** The body is complete: `last` (its final chunk, when the caller still holds one) goes out with end(). */
   private completePiping(last?: Buffer): void {
-    (this.res as ServerResponse).end(last);
+    (this.res as Writable).end(last);
     this.end();
   }
 
   /** The response is already started: a cut connection is the only honest signal left. */
   private failPiping(err: Error): void {
-    (this.res as ServerResponse).destroy();
+    (this.res as Writable).destroy();
     this.end(err);
   }
 

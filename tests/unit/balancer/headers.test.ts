@@ -59,7 +59,7 @@ describe('hop-by-hop headers', () => {
 describe('forwarding headers', () => {
   it('when a client already sent X-Forwarded-For, then the client address is appended and proto/host are this hop', () => {
     const headers = forwardableHeaders(['X-Forwarded-For', '203.0.113.9', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil']);
-    addForwardingHeaders(headers, { clientIp: '10.0.0.5', host: 'api.example', requestId: 'r1' });
+    addForwardingHeaders(headers, { clientIp: '10.0.0.5', host: 'api.example', requestId: 'r1', proto: 'http' });
     expect(headers).toMatchObject({
       'x-forwarded-for': '203.0.113.9, 10.0.0.5',
       'x-forwarded-proto': 'http',
