@@ -29,7 +29,7 @@ export interface BenchOptions {
   readonly outDir: string;
 }
 
-export const GROUPS = ['proxy', 'proxy2', 'slow', 'failover', 'workers', 'writes', 'data', 'profile'] as const;
+export const GROUPS = ['proxy', 'proxy2', 'slow', 'failover', 'workers', 'writes', 'data', 'profile', 'tls'] as const;
 
 export class BenchUsageError extends Error {
   override readonly name = 'BenchUsageError';

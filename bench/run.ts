@@ -21,6 +21,7 @@ import { runRealWorkers } from './scenarios/real-workers.js';
 import { runWritePath } from './scenarios/write-path.js';
 import { runDataPath } from './scenarios/data-path.js';
 import { runSlowUpstream } from './scenarios/slow-upstream.js';
+import { runTls } from './scenarios/tls.js';
 import type { ProfileSummary } from './profile/cpuprofile-summary.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,8 +31,8 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
 
-/** Groups that use no peer proxy and no wrk (their own Node load). */
-const SELF_CONTAINED_GROUPS = new Set(['writes', 'data']);
+/** Groups that use no peer proxy and no wrk (their own Node load), or check their own tools (tls: skipped with a note). */
+const SELF_CONTAINED_GROUPS = new Set(['writes', 'data', 'tls']);
 
 function checkTools(groups: ReadonlySet<string>): void {
   const needsPeers = [...groups].some((g) => !SELF_CONTAINED_GROUPS.has(g));
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
       ['writes', () => runWritePath(ctx)],
       ['data', () => runDataPath(ctx)],
       ['profile', async () => (profile = await runProfile(ctx))],
+      ['tls', () => runTls(ctx)],
     ];
     for (const [name, run] of groups) {
       if (!options.groups.has(name)) continue;

@@ -199,6 +199,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     },
     async shutdown() {
       draining = true;
+      proxy.drain();
       logger.info({ drainDelayMs: config.drainDelayMs, inFlight: proxy.inFlight }, 'draining: readiness off, still serving');
       await delay(config.drainDelayMs);
       reloader?.stop();

@@ -70,6 +70,8 @@ export class ProxyHandler {
   private active = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly responses = new WeakMap<Socket, ServerResponse>();
+  /** HTTP/1.1 responses in progress, for drain() (the WeakMap above cannot be walked). */
+  private readonly h1InProgress = new Set<ServerResponse>();
 
   /** The data port's scheme: https with TLS (X-Forwarded-Proto, the protocol metric). */
   private readonly scheme: 'http' | 'https';
@@ -85,6 +87,20 @@ export class ProxyHandler {
   /** The response in progress on a client socket, for answering parse errors that arrive mid-request. */
   responseFor(socket: Socket): ServerResponse | undefined {
     return this.responses.get(socket);
+  }
+
+  /**
+   * Called once when the drain begins. A request admitted before it had no
+   * reason to ask for `Connection: close` (serve() checks isDraining() only
+   * on arrival), so its answer, written during the drain, said keep-alive,
+   * and closeAll() then cut the connection under a client that may already
+   * be sending its next request on it (found by tls-drain.test.ts). Every
+   * HTTP/1.1 answer not yet started now closes its connection instead
+   * (RFC 9112 §9.6). HTTP/2 sessions get their GOAWAY when the listener
+   * closes (tls/secure-server.ts), which in-flight streams survive.
+   */
+  drain(): void {
+    for (const res of this.h1InProgress) if (!res.headersSent) res.setHeader('connection', 'close');
   }
 
   private accessFields(ex: Exchange, status: number, started: number): Record<string, unknown> {
@@ -139,12 +155,18 @@ export class ProxyHandler {
     };
     // Parse errors arrive per connection, and only HTTP/1.1 has them outside a stream.
     const h1Response = isHttp2(req) ? undefined : (res as ServerResponse);
-    if (h1Response !== undefined) this.responses.set(req.socket, h1Response);
+    if (h1Response !== undefined) {
+      this.responses.set(req.socket, h1Response);
+      this.h1InProgress.add(h1Response);
+    }
     if (this.deps.isDraining()) askToReconnect(req, res);
     if (admitted) this.admit();
     res.once('close', () => {
       if (!res.writableFinished) client.leave();
-      if (h1Response !== undefined && this.responses.get(req.socket) === h1Response) this.responses.delete(req.socket);
+      if (h1Response !== undefined) {
+        this.h1InProgress.delete(h1Response);
+        if (this.responses.get(req.socket) === h1Response) this.responses.delete(req.socket);
+      }
       // 499: the client went away before an answer (the nginx convention).
       const status = res.headersSent ? res.statusCode : 499;
       const labels = { method: methodLabel(method), status_class: statusClass(status) };
