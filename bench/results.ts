@@ -1,6 +1,9 @@
 import type { FailoverSummary } from './load/failover-summary.js';
 import type { LoadResult } from './load/wrk-parse.js';
 
+/** Scenario names of the peers group (issue 15): prefixed, so that its rows get their own table and do not mix with the proxy group's. */
+export const PEERS_PREFIX = 'peers: ';
+
 /** One wrk measurement of one target in one scenario. */
 export interface RunRow {
   readonly scenario: string;
