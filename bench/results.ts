@@ -20,6 +20,21 @@ export interface RunRow {
   readonly roundsRps?: readonly number[];
 }
 
+/** One row of the growth group (issue 15): how the balancer's cost moves with endpoints, idle connections and churn. */
+export interface GrowthRow {
+  readonly case: string;
+  /** The wrk run of this case (small GET), when it has one. */
+  readonly run?: RunRow;
+  /** VmRSS of the balancer after the case's load, MiB. */
+  readonly rssMiB: number;
+  /** prom-client's nodejs_eventloop_lag_p99_seconds from /metrics, ms (its 10 ms sampling resolution is the floor). */
+  readonly eventLoopLagP99Ms?: number;
+  /** One GET /small at a time, 20 ms apart, with no other load: lag seen from outside. */
+  readonly probe?: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly errors: number };
+  /** What else the row needs said (connections opened, endpoint changes seen, …). */
+  readonly detail: string;
+}
+
 export interface FailoverRow {
   readonly target: string;
   readonly label: string;
@@ -51,6 +66,7 @@ export interface BenchResults {
   readonly commands: readonly string[];
   readonly runs: readonly RunRow[];
   readonly failover: readonly FailoverRow[];
+  readonly growth?: readonly GrowthRow[];
   readonly profile?: {
     readonly totalMs: number;
     readonly top: readonly ProfileEntry[];

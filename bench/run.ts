@@ -24,6 +24,7 @@ import { runWritePath } from './scenarios/write-path.js';
 import { runDataPath } from './scenarios/data-path.js';
 import { runSlowUpstream } from './scenarios/slow-upstream.js';
 import { runNodePeers } from './scenarios/node-peers.js';
+import { runGrowth } from './scenarios/growth.js';
 import type { ProfileSummary } from './profile/cpuprofile-summary.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
   const scriptDir = join(tmp, 'wrk');
   mkdirSync(scriptDir);
-  const ctx: ScenarioContext = { options, scriptDir, commands: [], log, children, tmp, runs: [], failover: [], notes: [], configFiles: [] };
+  const ctx: ScenarioContext = { options, scriptDir, commands: [], log, children, tmp, runs: [], failover: [], growth: [], notes: [], configFiles: [] };
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
       ['data', () => runDataPath(ctx)],
       ['profile', async () => (profile = await runProfile(ctx))],
       ['peers', () => runNodePeers(ctx)],
+      ['growth', () => runGrowth(ctx)],
     ];
     for (const [name, run] of groups) {
       if (!options.groups.has(name)) continue;
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     commands: [`node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), ...ctx.commands],
     runs: ctx.runs,
     failover: ctx.failover,
+    ...(ctx.growth.length > 0 ? { growth: ctx.growth } : {}),
     ...(profile !== undefined ? { profile } : {}),
     notes: ctx.notes,
   };

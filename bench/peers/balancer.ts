@@ -31,8 +31,19 @@ export interface BalancerStartOptions {
   readonly accessLogFile?: string;
   /** UPSTREAMS entries instead of the upstreams' own URLs: the growth group's many endpoints per process. */
   readonly upstreamUrls?: readonly string[];
-  /** Extra environment, e.g. DISCOVERY=kubernetes for the churn run. */
+  /** Extra environment, e.g. DISCOVERY=dns for the churn run. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A hosts file bind-mounted over /etc/hosts in a mount namespace of the
+   * balancer's own (unshare --mount, as root): DNS discovery's lookups read
+   * it, the machine's /etc/hosts stays untouched. The churn run rewrites it.
+   */
+  readonly hostsFile?: string;
+}
+
+/** `unshare --mount` execs sh, which mounts and execs node: the PID we hold is still the balancer. */
+function withHostsFile(file: string, command: string, args: readonly string[]): [string, string[]] {
+  return ['unshare', ['--mount', '/bin/sh', '-c', 'mount --bind "$BENCH_HOSTS" /etc/hosts && exec "$0" "$@"', command, ...args]];
 }
 
 /** `sh -c 'exec … >> file'`: the shell replaces itself with node, so the PID we hold (and its group) is the balancer's. */
@@ -52,7 +63,9 @@ export async function startBalancer(children: ChildProcesses, upstreams: readonl
   const [port, adminPort] = [await freePort(), await freePort()];
   const bin = options.node?.bin ?? process.execPath;
   const args = [...(options.nodeArgs ?? []), MAIN];
-  const [command, commandArgs] = options.accessLogFile === undefined ? [bin, args] : withStdoutTo(options.accessLogFile, bin, args);
+  const [logged, loggedArgs] = options.accessLogFile === undefined ? [bin, args] : withStdoutTo(options.accessLogFile, bin, args);
+  const [command, commandArgs] = options.hostsFile === undefined ? [logged, loggedArgs] : withHostsFile(options.hostsFile, logged, loggedArgs);
+  const upstreamList = (options.upstreamUrls ?? upstreams.map((u) => u.url)).join(',');
   const deployed = options.accessLogFile !== undefined;
   const child = children.start(`balancer ${picker} ×${workers}${options.node ? ` node ${options.node.tag}` : ''}`, command, commandArgs, {
     env: {
@@ -60,13 +73,14 @@ export async function startBalancer(children: ChildProcesses, upstreams: readonl
       BALANCER_HOST: '127.0.0.1',
       BALANCER_PORT: String(port),
       BALANCER_ADMIN_PORT: String(adminPort),
-      UPSTREAMS: (options.upstreamUrls ?? upstreams.map((u) => u.url)).join(','),
+      ...(upstreamList !== '' ? { UPSTREAMS: upstreamList } : {}),
       BALANCER_PICKER: picker,
       // info is k8s/base's LOG_LEVEL; the access log is one info line per request (ACCESS_LOG defaults to true).
       LOG_LEVEL: deployed ? 'info' : 'warn',
       DRAIN_DELAY_MS: '0',
       BALANCER_WORKERS: String(workers),
       ...(deployed ? { ACCESS_LOG: 'true', BENCH_ACCESS_LOG: options.accessLogFile } : {}),
+      ...(options.hostsFile !== undefined ? { BENCH_HOSTS: options.hostsFile } : {}),
       ...options.env,
     },
   });

@@ -1,4 +1,5 @@
 import { PEERS_PREFIX, type BenchResults, type FailoverRow, type ProfileEntry, type RunRow } from '../results.js';
+import { growthTable } from './growth-table.js';
 import { peersTable } from './peers-table.js';
 
 /** Fixed-precision numbers that stay readable across 0.1 ms and 30 000 rps. */
@@ -103,6 +104,7 @@ export function resultsMarkdown(results: BenchResults): string {
   const otherRuns = results.runs.filter((r) => !r.scenario.startsWith(PEERS_PREFIX));
   if (otherRuns.length > 0) parts.push('## Throughput and latency (wrk)', '', runsTable(otherRuns), '');
   if (peerRuns.length > 0) parts.push('## Node peers on each Node, nginx, HAProxy, Caddy (issue 15)', '', peersTable(peerRuns), '');
+  if (results.growth !== undefined && results.growth.length > 0) parts.push('## How cost grows with work (issue 15)', '', growthTable(results.growth), '');
   if (results.failover.length > 0) parts.push('## Failover (SIGKILL of one upstream mid-run)', '', failoverTable(results.failover), '');
   if (results.profile) {
     parts.push(`## Balancer CPU profile, small GET (${fmt(results.profile.totalMs, 0)} ms sampled)`, '');
