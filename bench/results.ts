@@ -1,6 +1,9 @@
 import type { FailoverSummary } from './load/failover-summary.js';
 import type { LoadResult } from './load/wrk-parse.js';
 
+/** Scenario names of the peers group (issue 15): prefixed, so that its rows get their own table and do not mix with the proxy group's. */
+export const PEERS_PREFIX = 'peers: ';
+
 /** One wrk measurement of one target in one scenario. */
 export interface RunRow {
   readonly scenario: string;
@@ -15,6 +18,21 @@ export interface RunRow {
   readonly loadAverage: number;
   /** rps of every round (the row shows the best one); see measureRounds. */
   readonly roundsRps?: readonly number[];
+}
+
+/** One row of the growth group (issue 15): how the balancer's cost moves with endpoints, idle connections and churn. */
+export interface GrowthRow {
+  readonly case: string;
+  /** The wrk run of this case (small GET), when it has one. */
+  readonly run?: RunRow;
+  /** VmRSS of the balancer after the case's load, MiB. */
+  readonly rssMiB: number;
+  /** prom-client's nodejs_eventloop_lag_p99_seconds from /metrics, ms (its 10 ms sampling resolution is the floor). */
+  readonly eventLoopLagP99Ms?: number;
+  /** One GET /small at a time, 20 ms apart, with no other load: lag seen from outside. */
+  readonly probe?: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly errors: number };
+  /** What else the row needs said (connections opened, endpoint changes seen, …). */
+  readonly detail: string;
 }
 
 export interface FailoverRow {
@@ -48,6 +66,7 @@ export interface BenchResults {
   readonly commands: readonly string[];
   readonly runs: readonly RunRow[];
   readonly failover: readonly FailoverRow[];
+  readonly growth?: readonly GrowthRow[];
   readonly profile?: {
     readonly totalMs: number;
     readonly top: readonly ProfileEntry[];

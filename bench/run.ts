@@ -7,6 +7,8 @@ import { WRK_BIN } from './load/wrk.js';
 import { BenchUsageError, parseBenchArgs } from './options.js';
 import { HAPROXY_BIN } from './peers/haproxy.js';
 import { NGINX_BIN } from './peers/nginx.js';
+import { CADDY_BIN } from './peers/caddy.js';
+import { nodeRuntimes } from './peers/node-runtime.js';
 import { chartSvg } from './report/chart-svg.js';
 import { machineInfo, versions } from './report/machine-info.js';
 import { resultsMarkdown } from './report/markdown.js';
@@ -22,10 +24,12 @@ import { runWritePath } from './scenarios/write-path.js';
 import { runDataPath } from './scenarios/data-path.js';
 import { runSlowUpstream } from './scenarios/slow-upstream.js';
 import { runTls } from './scenarios/tls.js';
+import { runNodePeers } from './scenarios/node-peers.js';
+import { runGrowth } from './scenarios/growth.js';
 import type { ProfileSummary } from './profile/cpuprofile-summary.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const APT_HINT = 'apt-get install -y nginx haproxy wrk librsvg2-bin   (Debian 12: nginx 1.22, HAProxy 2.6, wrk 4.1)';
+const APT_HINT = 'apt-get install -y nginx haproxy wrk caddy librsvg2-bin   (Debian 12: nginx 1.22, HAProxy 2.6, wrk 4.1; caddy only for the peers group)';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -49,7 +53,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
   const scriptDir = join(tmp, 'wrk');
   mkdirSync(scriptDir);
-  const ctx: ScenarioContext = { options, scriptDir, commands: [], log, children, tmp, runs: [], failover: [], notes: [], configFiles: [] };
+  const ctx: ScenarioContext = { options, scriptDir, commands: [], log, children, tmp, runs: [], failover: [], growth: [], notes: [], configFiles: [] };
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
@@ -76,6 +80,8 @@ async function main(): Promise<void> {
       ['data', () => runDataPath(ctx)],
       ['profile', async () => (profile = await runProfile(ctx))],
       ['tls', () => runTls(ctx)],
+      ['peers', () => runNodePeers(ctx)],
+      ['growth', () => runGrowth(ctx)],
     ];
     for (const [name, run] of groups) {
       if (!options.groups.has(name)) continue;
@@ -101,7 +107,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machineInfo(),
-    versions: versions({ nginx: NGINX_BIN, haproxy: HAPROXY_BIN, wrk: WRK_BIN }),
+    versions: versions({ nginx: NGINX_BIN, haproxy: HAPROXY_BIN, wrk: WRK_BIN, caddy: CADDY_BIN }, nodeRuntimes(options.node24).runtimes),
     settings: {
       quick: options.quick,
       peerWarmupS: options.peerWarmupS,
@@ -119,6 +125,7 @@ async function main(): Promise<void> {
     commands: [`node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), ...ctx.commands],
     runs: ctx.runs,
     failover: ctx.failover,
+    ...(ctx.growth.length > 0 ? { growth: ctx.growth } : {}),
     ...(profile !== undefined ? { profile } : {}),
     notes: ctx.notes,
   };

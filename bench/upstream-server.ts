@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /**
  * A bench upstream, run as its own process so that it does not share an event
@@ -8,7 +8,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
  *   POST /echo  → the request body back (the POST scenario sends 4 KiB)
  *   GET /healthz → 200, never delayed (HAProxy's checks)
  * DELAY_MS delays every other response, to make one upstream slower than the rest.
- * Env: PORT (0 = any), DELAY_MS, NAME.
+ * LISTEN (comma list of host:port) makes one process many endpoints: the
+ * growth group's 1 000 endpoints are real sockets on 127.1.x.y (all of
+ * 127.0.0.0/8 is loopback) without 1 000 Node processes.
+ * Env: PORT (0 = any), DELAY_MS, NAME, LISTEN.
  */
 const delayMs = Number(process.env.DELAY_MS ?? '0');
 const name = process.env.NAME ?? 'upstream';
@@ -44,15 +47,29 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   else send(res, 404, Buffer.from('not found'), 'text/plain');
 }
 
-const server = createServer(handle);
-// Above every proxy's upstream idle timeout, so proxies close idle connections
-// first (the keep-alive race in DESIGN.md) and never see a reset from here.
-server.keepAliveTimeout = 120_000;
-server.headersTimeout = 121_000;
-server.maxRequestsPerSocket = 0;
-server.listen(Number(process.env.PORT ?? '0'), '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ msg: 'upstream listening', name, port, delayMs })}\n`);
+function listen(host: string, port: number): Promise<Server> {
+  const server = createServer(handle);
+  // Above every proxy's upstream idle timeout, so proxies close idle connections
+  // first (the keep-alive race in DESIGN.md) and never see a reset from here.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
+  server.maxRequestsPerSocket = 0;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+const addresses = (process.env.LISTEN ?? `127.0.0.1:${process.env.PORT ?? '0'}`).split(',').filter(Boolean);
+const servers = await Promise.all(
+  addresses.map((entry) => {
+    const colon = entry.lastIndexOf(':');
+    return listen(entry.slice(0, colon), Number(entry.slice(colon + 1)));
+  }),
+);
+const first = servers[0]?.address();
+const port = typeof first === 'object' && first !== null ? first.port : 0;
+process.stdout.write(`${JSON.stringify({ msg: 'upstream listening', name, port, delayMs, endpoints: servers.length })}\n`);
+process.on('SIGTERM', () => {
+  void Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -12,6 +12,8 @@ export interface Peer {
   readonly child: Child;
   /** Generated configuration file, kept for the record (undefined for env-configured peers). */
   readonly configFile?: string;
+  /** The balancer's admin port (metrics), for the growth group's RSS and event-loop lag. */
+  readonly adminUrl?: string;
 }
 
 /** The peers a scenario compares against: the ratios in the table are relative to these. */

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
+import type { NodeRuntime } from '../peers/node-runtime.js';
 
 function firstMatch(text: string, pattern: RegExp): string {
   return pattern.exec(text)?.[1]?.trim() ?? 'unknown';
@@ -22,9 +23,11 @@ export function machineInfo(): Record<string, string> {
   };
 }
 
-export function versions(bins: { readonly nginx: string; readonly haproxy: string; readonly wrk: string }): Record<string, string> {
+export function versions(bins: { readonly nginx: string; readonly haproxy: string; readonly wrk: string; readonly caddy: string }, nodes: readonly NodeRuntime[] = []): Record<string, string> {
+  const caddy = firstMatch(output(bins.caddy, ['version']), /^(v?\d\S*)/m);
   return {
-    node: process.version,
+    node: [process.version, ...nodes.map((n) => n.version).filter((v) => v !== process.version)].join(' and '),
+    ...(caddy !== 'unknown' ? { caddy } : {}),
     nginx: firstMatch(output(bins.nginx, ['-v']), /nginx\/(\S+)/),
     haproxy: firstMatch(output(bins.haproxy, ['-v']), /version (\S+)/),
     wrk: firstMatch(output(bins.wrk, ['-v']), /wrk (\S+)/),

@@ -1,4 +1,6 @@
-import type { BenchResults, FailoverRow, ProfileEntry, RunRow } from '../results.js';
+import { PEERS_PREFIX, type BenchResults, type FailoverRow, type ProfileEntry, type RunRow } from '../results.js';
+import { growthTable } from './growth-table.js';
+import { peersTable } from './peers-table.js';
 
 /** Fixed-precision numbers that stay readable across 0.1 ms and 30 000 rps. */
 export function fmt(value: number, digits?: number): string {
@@ -24,7 +26,8 @@ export function table(header: readonly string[], rows: readonly (readonly string
  * the balancer/nginx and balancer/HAProxy figures the targets are about.
  */
 export function runsTable(runs: readonly RunRow[]): string {
-  const header = ['scenario', 'target', 'rps', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'req/CPU-s', 'rps ÷ nginx', 'rps ÷ HAProxy', 'p99 ÷ nginx', 'p99 ÷ HAProxy', 'rps of each round', 'load avg'];
+  // req/CPU-s first: on a shared machine it is the figure that moves least (issue 15).
+  const header = ['scenario', 'target', 'req/CPU-s', 'rps', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'rps ÷ nginx', 'rps ÷ HAProxy', 'p99 ÷ nginx', 'p99 ÷ HAProxy', 'rps of each round', 'load avg'];
   const rows = runs.map((run) => {
     const nginx = runs.find((r) => r.scenario === run.scenario && r.target === 'nginx');
     const haproxy = runs.find((r) => r.scenario === run.scenario && r.target === 'haproxy');
@@ -32,12 +35,12 @@ export function runsTable(runs: readonly RunRow[]): string {
     return [
       run.scenario,
       run.label,
+      fmt(run.requestsPerCpuSecond, 0),
       fmt(result.rps, 0),
       fmt(result.latencyMs.p50),
       fmt(result.latencyMs.p99),
       fmt(result.latencyMs.p999),
       String(result.errors.total),
-      fmt(run.requestsPerCpuSecond, 0),
       ratio(result.rps, nginx?.result.rps),
       ratio(result.rps, haproxy?.result.rps),
       ratio(result.latencyMs.p99, nginx?.result.latencyMs.p99),
@@ -96,11 +99,12 @@ export function resultsMarkdown(results: BenchResults): string {
     '',
     `Settings: ${Object.entries(results.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
     '',
-    '## Throughput and latency (wrk)',
-    '',
-    runsTable(results.runs),
-    '',
   ];
+  const peerRuns = results.runs.filter((r) => r.scenario.startsWith(PEERS_PREFIX));
+  const otherRuns = results.runs.filter((r) => !r.scenario.startsWith(PEERS_PREFIX));
+  if (otherRuns.length > 0) parts.push('## Throughput and latency (wrk)', '', runsTable(otherRuns), '');
+  if (peerRuns.length > 0) parts.push('## Node peers on each Node, nginx, HAProxy, Caddy (issue 15)', '', peersTable(peerRuns), '');
+  if (results.growth !== undefined && results.growth.length > 0) parts.push('## How cost grows with work (issue 15)', '', growthTable(results.growth), '');
   if (results.failover.length > 0) parts.push('## Failover (SIGKILL of one upstream mid-run)', '', failoverTable(results.failover), '');
   if (results.profile) {
     parts.push(`## Balancer CPU profile, small GET (${fmt(results.profile.totalMs, 0)} ms sampled)`, '');

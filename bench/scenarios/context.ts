@@ -1,6 +1,6 @@
 import type { ChildProcesses } from '../child-processes.js';
 import type { MeasureContext } from '../measure.js';
-import type { FailoverRow, RunRow } from '../results.js';
+import type { FailoverRow, GrowthRow, RunRow } from '../results.js';
 
 /** What every scenario gets from the runner, and where it puts its figures. */
 export interface ScenarioContext extends MeasureContext {
@@ -9,6 +9,7 @@ export interface ScenarioContext extends MeasureContext {
   readonly tmp: string;
   readonly runs: RunRow[];
   readonly failover: FailoverRow[];
+  readonly growth: GrowthRow[];
   readonly notes: string[];
   /** Generated peer configs, copied to bench/out for the record. */
   readonly configFiles: string[];
