@@ -14,6 +14,9 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
 const CONNECTION_MESSAGES = [
   'Connection terminated',
+  // pg's Client when the server took the TCP connection but did not answer
+  // within connectionTimeoutMillis (an address whose pod is being replaced).
+  'timeout expired',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
   'Connection terminated unexpectedly',

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, connect, type Socket } from 'node:net';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
@@ -139,6 +140,47 @@ describe('when the worker is run as `worker migrate`', () => {
     } finally {
       child.kill('SIGKILL');
       await holder.end().catch(() => undefined);
+    }
+  });
+
+  test('when the address takes the connection but does not answer at first (a Postgres pod being replaced), then it waits past the connect timeout and migrates', async () => {
+    const url = new URL(await postgres.createDatabase('migrate_silent'));
+    // The first connection is held open and never answered, as a TCP peer
+    // that is not Postgres yet; every later one is relayed to Postgres.
+    const sockets: Socket[] = [];
+    let accepted = 0;
+    const relay = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      if (accepted++ === 0) return;
+      const upstream = connect(postgres.port, '127.0.0.1');
+      sockets.push(upstream);
+      upstream.on('error', () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    url.port = String((relay.address() as { port: number }).port);
+    try {
+      const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, [WORKER, 'migrate'], {
+          env: { PATH: process.env.PATH ?? '', DATABASE_URL: url.toString(), LOG_LEVEL: 'info', PG_CONNECT_TIMEOUT_MS: '500' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, output });
+        });
+      });
+      expect(result).toEqual({ code: 0, output: expect.stringContaining('migrations applied') });
+      expect(result.output).toContain('timeout expired');
+      expect(accepted).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
     }
   });
 
