@@ -11,6 +11,15 @@ const TICKS_PER_SECOND = 100;
  */
 export function groupCpuSeconds(pgid: number): number {
   let ticks = 0;
+  for (const [, fields] of liveProcesses()) if (fields.pgrp === pgid) ticks += fields.utime + fields.stime;
+  return ticks / TICKS_PER_SECOND;
+}
+
+type ProcessStat = NonNullable<ReturnType<typeof parseStat>>;
+
+/** Every live process with its parsed /proc/PID/stat; one that exits while we look is left out. */
+function liveProcesses(): Map<number, ProcessStat> {
+  const processes = new Map<number, ProcessStat>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -20,9 +29,9 @@ export function groupCpuSeconds(pgid: number): number {
       continue; // exited while we looked
     }
     const fields = parseStat(stat);
-    if (fields?.pgrp === pgid) ticks += fields.utime + fields.stime;
+    if (fields !== undefined) processes.set(Number(entry), fields);
   }
-  return ticks / TICKS_PER_SECOND;
+  return processes;
 }
 
 /** Fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
@@ -50,17 +59,7 @@ export function parseStat(stat: string): { ppid: number; pgrp: number; utime: nu
 export function treeCpuSeconds(rootPid: number): number {
   const children = new Map<number, number[]>();
   const ticks = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    const fields = parseStat(stat);
-    if (fields === undefined) continue;
-    const pid = Number(entry);
+  for (const [pid, fields] of liveProcesses()) {
     ticks.set(pid, fields.utime + fields.stime + fields.reapedTicks);
     children.set(fields.ppid, [...(children.get(fields.ppid) ?? []), pid]);
   }
