@@ -23,6 +23,8 @@ import { SecureDataServer } from './tls/secure-server.js';
 export interface BalancerDeps {
   readonly source: EndpointSource;
   readonly logger: Logger;
+  /** The access log (createAccessLogger(), batched); default: `logger`, as in-process tests use. */
+  readonly accessLogger?: Logger;
   /** A registry of its own by default (tests may run several balancers in one process). */
   readonly registry?: Registry;
   readonly random?: () => number;
@@ -100,6 +102,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     budget: new RetryBudget(config.retry.budgetRatio, config.retry.minConcurrent),
     metrics,
     logger,
+    accessLogger: deps.accessLogger ?? logger,
     random,
     isDraining: () => draining,
     traffic,

@@ -30,6 +30,8 @@ export interface BalancerConfig {
   readonly logLevel: LogLevel;
   /** One info line per answered request (request id, upstream, status, duration, attempts). */
   readonly accessLog: boolean;
+  /** Longest time an access line waits in the log batch (every other line is written at once); 0 writes each at once. */
+  readonly accessLogFlushMs: number;
   /** Where endpoints come from: static (UPSTREAMS), kubernetes (EndpointSlices) or dns; see services/shared/discovery. */
   readonly discovery: DiscoveryConfig;
   readonly picker: PickerName;
@@ -142,6 +144,7 @@ export function parseBalancerConfig(env: Env, parallelism: () => number = defaul
     ...(redirect !== undefined ? { redirect } : {}),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     accessLog: r.bool('ACCESS_LOG', true),
+    accessLogFlushMs: r.int('ACCESS_LOG_FLUSH_MS', 100, { min: 0, max: 10_000 }),
     discovery,
     picker,
     ...(hashKey !== undefined ? { hashKey } : {}),

@@ -30,9 +30,9 @@ async function answer(balancer: Balancer, what: QueryKind): Promise<unknown> {
  * comes first: the primary's drain message or a signal to this process
  * (Ctrl-C reaches the whole process group).
  */
-export async function runClusterWorker(config: BalancerConfig, logger: Logger): Promise<void> {
+export async function runClusterWorker(config: BalancerConfig, logger: Logger, accessLogger: Logger): Promise<void> {
   const source = new IpcEndpointSource({ askPrimary: () => send({ type: 'flotilla:hello' }) });
-  const balancer = buildBalancer(config, { source, logger, adminServer: false });
+  const balancer = buildBalancer(config, { source, logger, accessLogger, adminServer: false });
   let started = false;
   const sendState = (): void => {
     const state = balancer.readiness();

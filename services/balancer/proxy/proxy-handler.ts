@@ -28,6 +28,8 @@ export interface ProxyDeps {
   readonly budget: RetryBudget;
   readonly metrics: BalancerMetrics;
   readonly logger: Logger;
+  /** Where access lines go (createAccessLogger(): batched, not redacted). */
+  readonly accessLogger: Logger;
   readonly random: () => number;
   readonly isDraining: () => boolean;
   /** The status page's last-minutes view (rate, errors, latency). */
@@ -105,6 +107,7 @@ export class ProxyHandler {
 
   private accessFields(ex: Exchange, status: number, started: number): Record<string, unknown> {
     return {
+      requestId: ex.requestId,
       method: ex.method,
       path: ex.path,
       status,
@@ -176,12 +179,13 @@ export class ProxyHandler {
       metrics.duration.observe(labels, elapsedMs / 1000);
       this.deps.traffic.record(status, elapsedMs);
       // The access line is the debug 'request' line raised to info. The level
-      // checks come first so that a line not written builds nothing (no
-      // child logger, no fields object).
+      // checks come first so that a line not written builds nothing. The
+      // request id is a field of the line rather than a child logger's
+      // binding: a child per request was a measurable part of the line's cost.
       if (config.accessLog) {
-        if (logger.isLevelEnabled('info')) exchange.log.info(this.accessFields(exchange, status, started), 'access');
+        if (logger.isLevelEnabled('info')) this.deps.accessLogger.info(this.accessFields(exchange, status, started), 'access');
       } else if (logger.isLevelEnabled('debug')) {
-        exchange.log.debug(this.accessFields(exchange, status, started), 'request');
+        this.deps.accessLogger.debug(this.accessFields(exchange, status, started), 'request');
       }
       if (admitted) this.leave();
     });

@@ -84,8 +84,31 @@ describe('when ACCESS_LOG=false', () => {
     // The worker's line shows the request went through; by then the
     // balancer's close handler has run too.
     await worker.process.waitForLog((e) => e.msg === 'request completed' && e.requestId === 'access-log-quiet-1', 5_000);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(accessLines(quiet.process)).toEqual([]);
+    // The stop writes out whatever was batched, so nothing can still be on its way.
     await quiet.process.stop();
+    expect(accessLines(quiet.process)).toEqual([]);
+  });
+});
+
+describe('when access lines are batched (ACCESS_LOG_FLUSH_MS)', () => {
+  test('then a line waits up to the interval, and SIGTERM writes it out before the last shutdown line', async () => {
+    const batching = await startBalancer([worker.entry], { ACCESS_LOG_FLUSH_MS: '10000' });
+    processes.add(batching.process);
+    expect((await send(batching.url, '/v1/counters/access-e', { requestId: 'access-log-batched-1' })).status).toBe(200);
+    await worker.process.waitForLog((e) => e.msg === 'request completed' && e.requestId === 'access-log-batched-1', 5_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(accessLines(batching.process)).toEqual([]);
+    expect((await batching.process.stop()).code).toBe(0);
+    const entries = batching.process.entries();
+    const access = entries.findIndex((e) => e.msg === 'access' && e.requestId === 'access-log-batched-1');
+    const stopped = entries.findIndex((e) => e.msg === 'balancer stopped');
+    expect(access).toBeGreaterThanOrEqual(0);
+    expect(stopped).toBeGreaterThan(access);
+  });
+
+  test('then at the default interval an idle balancer still writes its line within a fraction of a second', async () => {
+    const sent = await send(balancer.url, '/v1/counters/access-f', { requestId: 'access-log-default-interval' });
+    expect(sent.status).toBe(200);
+    await balancer.process.waitForLog((e) => e.msg === 'access' && e.requestId === 'access-log-default-interval', 2_000);
   });
 });

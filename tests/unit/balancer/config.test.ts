@@ -37,6 +37,14 @@ describe('balancer config', () => {
     expect(() => parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', ACCESS_LOG: 'sometimes' })).toThrow(ConfigError);
   });
 
+  it('when ACCESS_LOG_FLUSH_MS is left out, set or out of range, then it defaults to 100 ms, takes 0 to 10 000, and a bad value names the variable', () => {
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1' }).accessLogFlushMs).toBe(100);
+    expect(parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', ACCESS_LOG_FLUSH_MS: '0' }).accessLogFlushMs).toBe(0);
+    for (const bad of ['-1', '10001', 'soon']) {
+      expect(() => parseBalancerConfig({ UPSTREAMS: '127.0.0.1:1', ACCESS_LOG_FLUSH_MS: bad })).toThrow(/ACCESS_LOG_FLUSH_MS/);
+    }
+  });
+
   it('when several variables are wrong, then one ConfigError lists each of them', () => {
     let error: unknown;
     try {
