@@ -10,10 +10,10 @@ import type { Picker } from '../pick/index.js';
 import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
 import type { UpstreamTable } from '../upstream/upstream-table.js';
 import { ClientPresence } from './client-presence.js';
-import { askToReconnect, authorityOf, isHttp2, protocolLabel, releaseUnreadBody, type ClientRequest, type ClientResponse } from './client-protocol.js';
+import { askToReconnect, authorityOf, isHttp2, protocolLabel, releaseUnreadBody, requestHasBody, type ClientRequest, type ClientResponse } from './client-protocol.js';
 import { sendError } from './error-response.js';
 import { addForwardingHeaders, clientAddress, forwardableHeaders, requestIdFrom } from './headers.js';
-import { prepareBody, type PreparedBody } from './request-body.js';
+import { NO_BODY, prepareBody, type PreparedBody } from './request-body.js';
 import { requestLimitError } from './request-limits.js';
 import { hashKeyOf, upstreamPath } from './request-target.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -42,19 +42,46 @@ const REQUEST_DROP = new Set(['expect', WRITE_TOKEN_HEADER]);
 
 type PickResult = { readonly upstream: UpstreamEndpoint } | { readonly upstream?: undefined; readonly why: 'no_endpoints' | 'saturated' | 'exhausted' };
 
-interface Exchange {
-  readonly req: ClientRequest;
-  readonly res: ClientResponse;
-  readonly method: string;
-  readonly path: string;
-  readonly requestId: string;
-  readonly log: Logger;
-  hashKey: string | undefined;
-  readonly client: ClientPresence;
-  readonly deadlineAt: number;
-  upstreamLabel: string;
+/**
+ * One client request on its way through the balancer. A class rather than
+ * an object literal: the literal's lazy `log` getter made V8 build a new
+ * accessor and closure for every request (the busiest line of serve() in the
+ * small-GET profile).
+ */
+class Exchange {
+  hashKey: string | undefined = undefined;
+  upstreamLabel = 'none';
   /** Upstream tries made so far (0 when the balancer answered by itself), for the access log. */
-  attempts: number;
+  attempts = 0;
+  private childLog: Logger | undefined;
+
+  constructor(
+    readonly req: ClientRequest,
+    readonly res: ClientResponse,
+    readonly method: string,
+    readonly path: string,
+    readonly requestId: string,
+    readonly client: ClientPresence,
+    readonly deadlineAt: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A logger with the request id; built only when a line is written, as most requests log nothing. */
+  get log(): Logger {
+    this.childLog ??= this.logger.child({ requestId: this.requestId });
+    return this.childLog;
+  }
+}
+
+/**
+ * The response in progress on an HTTP/1.1 client socket, kept on the socket
+ * itself: a WeakMap from socket to response did the same, but its set() was
+ * half of serve()'s own time in the small-GET profile, and its entries are
+ * ephemerons, extra work for every garbage collection.
+ */
+const RESPONSE_IN_PROGRESS = Symbol('flotilla.responseInProgress');
+interface TrackedSocket extends Socket {
+  [RESPONSE_IN_PROGRESS]?: ServerResponse | undefined;
 }
 
 const FAILURE_ANSWER: Record<TryFailure['kind'], BalancerErrorCode> = {
@@ -71,8 +98,7 @@ const FAILURE_ANSWER: Record<TryFailure['kind'], BalancerErrorCode> = {
 export class ProxyHandler {
   private active = 0;
   private idleWaiters: Array<() => void> = [];
-  private readonly responses = new WeakMap<Socket, ServerResponse>();
-  /** HTTP/1.1 responses in progress, for drain() (the WeakMap above cannot be walked). */
+  /** HTTP/1.1 responses in progress, for drain() (the socket's own field cannot be walked). */
   private readonly h1InProgress = new Set<ServerResponse>();
 
   /** The data port's scheme: https with TLS (X-Forwarded-Proto, the protocol metric). */
@@ -88,7 +114,7 @@ export class ProxyHandler {
 
   /** The response in progress on a client socket, for answering parse errors that arrive mid-request. */
   responseFor(socket: Socket): ServerResponse | undefined {
-    return this.responses.get(socket);
+    return (socket as TrackedSocket)[RESPONSE_IN_PROGRESS];
   }
 
   /**
@@ -138,28 +164,11 @@ export class ProxyHandler {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const client = new ClientPresence();
     const admitted = this.active < config.limits.maxInFlight;
-    // The child logger is built only when a line is written: most requests log nothing.
-    let childLog: Logger | undefined;
-    const exchange: Exchange = {
-      req,
-      res,
-      method,
-      path: upstreamPath(req.url) ?? '',
-      requestId,
-      get log(): Logger {
-        childLog ??= logger.child({ requestId });
-        return childLog;
-      },
-      hashKey: undefined,
-      client,
-      deadlineAt: started + config.timeouts.totalMs,
-      upstreamLabel: 'none',
-      attempts: 0,
-    };
+    const exchange = new Exchange(req, res, method, upstreamPath(req.url) ?? '', requestId, client, started + config.timeouts.totalMs, logger);
     // Parse errors arrive per connection, and only HTTP/1.1 has them outside a stream.
     const h1Response = isHttp2(req) ? undefined : (res as ServerResponse);
     if (h1Response !== undefined) {
-      this.responses.set(req.socket, h1Response);
+      (req.socket as TrackedSocket)[RESPONSE_IN_PROGRESS] = h1Response;
       this.h1InProgress.add(h1Response);
     }
     if (this.deps.isDraining()) askToReconnect(req, res);
@@ -168,12 +177,13 @@ export class ProxyHandler {
       if (!res.writableFinished) client.leave();
       if (h1Response !== undefined) {
         this.h1InProgress.delete(h1Response);
-        if (this.responses.get(req.socket) === h1Response) this.responses.delete(req.socket);
+        const socket = req.socket as TrackedSocket;
+        if (socket[RESPONSE_IN_PROGRESS] === h1Response) socket[RESPONSE_IN_PROGRESS] = undefined;
       }
       // 499: the client went away before an answer (the nginx convention).
       const status = res.headersSent ? res.statusCode : 499;
       const labels = { method: methodLabel(method), status_class: statusClass(status) };
-      metrics.requests.inc({ ...labels, upstream: exchange.upstreamLabel });
+      metrics.requests.inc({ method: labels.method, status_class: labels.status_class, upstream: exchange.upstreamLabel });
       metrics.protocolRequests.inc({ protocol: protocolLabel(req), scheme: this.scheme });
       const elapsedMs = performance.now() - started;
       metrics.duration.observe(labels, elapsedMs / 1000);
@@ -224,11 +234,11 @@ export class ProxyHandler {
     }
   }
 
-  private async proxy(ex: Exchange): Promise<void> {
-    const { config, metrics, table, budget } = this.deps;
-    let body: PreparedBody;
+  /** The request body as prepareBody() gives it, or undefined when it could not be read (answered here, or by the clientError handler). */
+  private async readBody(ex: Exchange): Promise<PreparedBody | undefined> {
+    const { config, metrics } = this.deps;
     try {
-      body = await prepareBody(ex.req, { bufferBytes: config.limits.retryBufferBytes, maxBodyBytes: config.limits.maxBodyBytes }, () => releaseUnreadBody(ex.req, ex.res));
+      return await prepareBody(ex.req, { bufferBytes: config.limits.retryBufferBytes, maxBodyBytes: config.limits.maxBodyBytes }, () => releaseUnreadBody(ex.req, ex.res));
     } catch (err) {
       if (err instanceof BalancerError) {
         metrics.clientErrors.inc({ code: err.code });
@@ -240,8 +250,15 @@ export class ProxyHandler {
       }
       // Otherwise the client went away or sent a malformed body; the
       // server's clientError handler answers that one (or nobody listens).
-      return;
+      return undefined;
     }
+  }
+
+  private async proxy(ex: Exchange): Promise<void> {
+    const { config, metrics, table, budget } = this.deps;
+    // Most requests (GETs) have no body: no promise to wait for then.
+    const body = requestHasBody(ex.req) ? await this.readBody(ex) : NO_BODY;
+    if (body === undefined) return;
     const headers = forwardableHeaders(ex.req.rawHeaders, REQUEST_DROP);
     const authority = authorityOf(ex.req);
     // HTTP/2 carries the authority as :authority, which is never forwarded (a pseudo-header); the upstream speaks HTTP/1.1 and needs Host (RFC 9113 §8.3.1).

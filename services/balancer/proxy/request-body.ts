@@ -13,6 +13,9 @@ export type PreparedBody =
    */
   | { readonly kind: 'stream'; readonly stream: Readable; readonly dropRest: () => void };
 
+/** The body of a request that has none. */
+export const NO_BODY: PreparedBody = { kind: 'none' };
+
 export interface BodyLimits {
   /** Bodies up to this size are read fully before the first try. */
   readonly bufferBytes: number;
@@ -30,7 +33,7 @@ export interface BodyLimits {
  * reset with NO_ERROR on HTTP/2).
  */
 export async function prepareBody(req: ClientRequest, limits: BodyLimits, releaseUnread: () => void): Promise<PreparedBody> {
-  if (!requestHasBody(req)) return { kind: 'none' };
+  if (!requestHasBody(req)) return NO_BODY;
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limits.maxBodyBytes) throw new BalancerError('LB_ERR_BODY_TOO_LARGE');
   const head = await readHead(req, limits);
