@@ -5,6 +5,13 @@ export interface RequestShape {
   readonly path: string;
   /** Bytes of body to send with every request (POST). */
   readonly bodyBytes?: number;
+  /**
+   * Think time: each connection waits this long after an answer before its
+   * next request (wrk's delay() hook), which paces the load at about
+   * connections × 1000 / thinkMs requests per second instead of as fast as
+   * the proxy answers.
+   */
+  readonly thinkMs?: number;
 }
 
 /**
@@ -17,6 +24,7 @@ export function wrkScript(shape: RequestShape): string {
   if (shape.bodyBytes !== undefined && shape.bodyBytes > 0) {
     lines.push(`wrk.body = string.rep("x", ${shape.bodyBytes})`, `wrk.headers["Content-Type"] = "application/octet-stream"`);
   }
+  if (shape.thinkMs !== undefined && shape.thinkMs > 0) lines.push(`delay = function() return ${shape.thinkMs} end`);
   const fields = [
     ['requests', 'summary.requests'],
     ['durationUs', 'summary.duration'],

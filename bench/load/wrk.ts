@@ -22,7 +22,8 @@ export function wrkArgs(run: WrkRun, scriptFile: string): string[] {
 }
 
 export async function runWrk(run: WrkRun): Promise<LoadResult> {
-  const name = `${run.shape.method.toLowerCase()}-${run.shape.path.replace(/[^a-z0-9]+/gi, '_')}-${run.shape.bodyBytes ?? 0}.lua`;
+  const think = run.shape.thinkMs !== undefined ? `-think${run.shape.thinkMs}ms` : '';
+  const name = `${run.shape.method.toLowerCase()}-${run.shape.path.replace(/[^a-z0-9]+/gi, '_')}-${run.shape.bodyBytes ?? 0}${think}.lua`;
   const scriptFile = join(run.scriptDir, name);
   writeFileSync(scriptFile, wrkScript(run.shape));
   const stdout = await new Promise<string>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LARGE_GET, SMALL_GET, measureRounds, warmUpPeer } from '../measure.js';
+import { LARGE_GET, SMALL_GET, SMALL_GET_PACED, measureRounds, warmUpPeer } from '../measure.js';
 import { startBalancer, startBaselineProxy } from '../peers/balancer.js';
 import { caddyInstalled, CADDY_BIN, startCaddy } from '../peers/caddy.js';
 import { startHaproxy } from '../peers/haproxy.js';
@@ -17,7 +17,8 @@ import type { ScenarioContext } from './context.js';
  * minimal proxy, http-proxy, @fastify/http-proxy, the balancer as the proxy
  * group runs it and the balancer with a deployment's settings and its access
  * log written to a file) on each Node runtime, all in front of the same three
- * upstreams, in one run, small and 64 KiB GETs.
+ * upstreams, in one run: small and 64 KiB GETs flat out, and small GETs at
+ * one paced load for every peer (p99 at the same offered load).
  */
 export async function runNodePeers(ctx: ScenarioContext): Promise<void> {
   const { runtimes, missing } = nodeRuntimes(ctx.options.node24);
@@ -42,7 +43,7 @@ export async function runNodePeers(ctx: ScenarioContext): Promise<void> {
     ctx.log(`peers: ${peers.map((p) => p.id).join(', ')} on ${runtimes.map((r) => r.version).join(' and ')}`);
     for (const p of peers) if (p.configFile !== undefined) ctx.configFiles.push(p.configFile);
     for (const peer of peers) await warmUpPeer(ctx, peer);
-    for (const scenario of [SMALL_GET, LARGE_GET]) {
+    for (const scenario of [SMALL_GET, LARGE_GET, SMALL_GET_PACED]) {
       ctx.runs.push(...(await measureRounds(ctx, peers, scenario, `${PEERS_PREFIX}${scenario.name}`)));
     }
   } finally {

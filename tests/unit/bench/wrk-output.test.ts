@@ -33,4 +33,9 @@ describe('wrk output', () => {
     for (const field of ['requests', 'durationUs', 'status', 'timeout', 'p50', 'p99', 'p999']) expect(script).toContain(`"${field}":%.1f`);
     expect(wrkScript({ method: 'GET', path: '/small' })).not.toContain('wrk.body');
   });
+
+  it('when a think time is given, then the script paces each connection with delay(), and without one it has no delay hook', () => {
+    expect(wrkScript({ method: 'GET', path: '/small', thinkMs: 50 })).toContain('delay = function() return 50 end');
+    expect(wrkScript({ method: 'GET', path: '/small' })).not.toContain('delay');
+  });
 });
