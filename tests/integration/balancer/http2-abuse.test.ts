@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { request } from 'undici';
-import { startBalancer, type BalancerHandle } from '../../helpers/balancer-process.js';
-import { fixtureLauncher, startUpstreams } from '../../helpers/chaos-upstream.js';
+import type { BalancerHandle } from '../../helpers/balancer-process.js';
 import { metricValue } from '../../helpers/curl.js';
 import { closeSession, h2Request, openSession } from '../../helpers/http2-client.js';
 import { FLAG, FRAME, H2_ERROR, RawH2Connection, errorCodeOf, frame, headerBlock, requestFields, rstStream } from '../../helpers/http2-frames.js';
 import { ProcessGroup } from '../../helpers/service-process.js';
-import { TestPki } from '../../helpers/test-pki.js';
+import type { TestPki } from '../../helpers/test-pki.js';
+import { startTlsBalancer } from '../../helpers/tls-balancer.js';
 
 // HTTP/2 abuse over raw frames on a TLS socket (issue 17, item 4): rapid
 // reset (CVE-2023-44487), CONTINUATION flood (CVE-2024-27983), too many
@@ -19,23 +19,16 @@ let balancer: BalancerHandle;
 const MAX_STREAMS = 10;
 
 beforeAll(async () => {
-  pki = TestPki.create();
-  const server = pki.issue('server');
-  const upstreams = await startUpstreams(1, fixtureLauncher());
-  for (const u of upstreams) processes.add(u.process);
-  balancer = await startBalancer(
-    upstreams.map((u) => u.entry),
-    {
-      BALANCER_TLS_CERT_FILE: server.certFile,
-      BALANCER_TLS_KEY_FILE: server.keyFile,
+  ({ pki, balancer } = await startTlsBalancer(processes, {
+    upstreams: 1,
+    env: {
       BALANCER_H2_MAX_CONCURRENT_STREAMS: String(MAX_STREAMS),
       BALANCER_H2_MAX_RESETS_PER_10S: '50',
       BALANCER_H2_SETTINGS_TIMEOUT_MS: '1000',
       // The fuzz below opens many connections; none of them must trip the start-up checks.
       LOG_LEVEL: 'info',
     },
-  );
-  processes.add(balancer.process);
+  }));
 }, 60_000);
 
 afterAll(async () => {

@@ -3,11 +3,11 @@ import type { ClientHttp2Session } from 'node:http2';
 import { connect as tcpConnect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { request } from 'undici';
-import { startBalancer, type BalancerHandle } from '../../helpers/balancer-process.js';
-import { fixtureLauncher, startUpstreams } from '../../helpers/chaos-upstream.js';
+import type { BalancerHandle } from '../../helpers/balancer-process.js';
 import { closeSession, h2Request, openSession, type H2Answer } from '../../helpers/http2-client.js';
 import { ProcessGroup } from '../../helpers/service-process.js';
-import { TestPki } from '../../helpers/test-pki.js';
+import type { TestPki } from '../../helpers/test-pki.js';
+import { startTlsBalancer } from '../../helpers/tls-balancer.js';
 
 // The drain (SIGTERM) over TLS, issue 17: HTTP/2 sessions with streams in
 // flight and an HTTP/1.1-over-TLS keep-alive connection with a request in
@@ -27,15 +27,10 @@ const sessions: ClientHttp2Session[] = [];
 const agent = new Agent({ keepAlive: true, maxSockets: 1, ALPNProtocols: ['http/1.1'] });
 
 beforeAll(async () => {
-  pki = TestPki.create();
-  const server = pki.issue('server');
-  const upstreams = await startUpstreams(2, fixtureLauncher({ LOG_REQUESTS: '0' }));
-  for (const u of upstreams) processes.add(u.process);
-  balancer = await startBalancer(
-    upstreams.map((u) => u.entry),
-    {
-      BALANCER_TLS_CERT_FILE: server.certFile,
-      BALANCER_TLS_KEY_FILE: server.keyFile,
+  ({ pki, balancer } = await startTlsBalancer(processes, {
+    upstreams: 2,
+    upstreamEnv: { LOG_REQUESTS: '0' },
+    env: {
       DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       ACCESS_LOG: 'false',
@@ -43,8 +38,7 @@ beforeAll(async () => {
       PER_TRY_TIMEOUT_MS: '15000',
       TOTAL_TIMEOUT_MS: '15000',
     },
-  );
-  processes.add(balancer.process);
+  }));
 }, 60_000);
 
 afterAll(async () => {
