@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS } from '../shared/index.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { HotCounter, HotHistogram, LATENCY_BUCKETS } from '../shared/index.js';
 
 export const ENDPOINT_STATES = ['healthy', 'slow_start', 'ejected', 'unhealthy', 'not_ready', 'terminating'] as const;
 export type EndpointStateName = (typeof ENDPOINT_STATES)[number];
@@ -17,9 +17,10 @@ export function statusClass(status: number): string {
 
 /** The balancer's Prometheus metrics, registered on the instance's own registry (no global state). */
 export class BalancerMetrics {
-  readonly requests: Counter<'upstream' | 'method' | 'status_class'>;
-  readonly duration: Histogram<'method' | 'status_class'>;
-  readonly upstreamDuration: Histogram<'upstream'>;
+  /** The metrics written on every request are hot ones (shared/hot-metrics.ts): prom-client's cost ~3 µs an observe() and ~1.5 µs an inc(). */
+  readonly requests: HotCounter<'upstream' | 'method' | 'status_class'>;
+  readonly duration: HotHistogram<'method' | 'status_class'>;
+  readonly upstreamDuration: HotHistogram<'upstream'>;
   readonly retries: Counter<'reason'>;
   readonly budgetExhausted: Counter;
   readonly ejections: Counter<'upstream'>;
@@ -29,7 +30,7 @@ export class BalancerMetrics {
   readonly shed: Counter<'reason'>;
   readonly clientErrors: Counter<'code'>;
   readonly tunnels: Gauge;
-  readonly protocolRequests: Counter<'protocol' | 'scheme'>;
+  readonly protocolRequests: HotCounter<'protocol' | 'scheme'>;
   readonly tlsHandshakes: Counter<'result'>;
   readonly certificateExpiry: Gauge;
   readonly certificateReloads: Counter<'result'>;
@@ -43,20 +44,20 @@ export class BalancerMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.requests = new Counter({
+    this.requests = new HotCounter({
       name: 'balancer_requests_total',
       help: 'Requests answered, by the last upstream tried ("none" for balancer answers), method and status class',
       labelNames: ['upstream', 'method', 'status_class'],
       registers,
     });
-    this.duration = new Histogram({
+    this.duration = new HotHistogram({
       name: 'balancer_request_duration_seconds',
       help: 'Time from request arrival to response headers sent, all tries included',
       labelNames: ['method', 'status_class'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.upstreamDuration = new Histogram({
+    this.upstreamDuration = new HotHistogram({
       name: 'balancer_upstream_try_duration_seconds',
       help: 'Time of one upstream try until its response headers (or failure)',
       labelNames: ['upstream'],
@@ -121,7 +122,7 @@ export class BalancerMetrics {
       registers,
     });
     this.tunnels = new Gauge({ name: 'balancer_tunnels_open', help: 'Upgrade (WebSocket) tunnels open', registers });
-    this.protocolRequests = new Counter({
+    this.protocolRequests = new HotCounter({
       name: 'balancer_protocol_requests_total',
       help: 'Requests answered, by the protocol the client negotiated (h2 or http/1.1) and the scheme of the data port',
       labelNames: ['protocol', 'scheme'],

@@ -33,3 +33,4 @@ export {
   DISCOVERY_KINDS,
   type DiscoveryConfig,
 } from './discovery/discovery-config.js';
+export { HotCounter, HotHistogram } from './hot-metrics.js';

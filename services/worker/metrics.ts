@@ -1,15 +1,16 @@
 import type pg from 'pg';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS } from '../shared/index.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { HotHistogram, LATENCY_BUCKETS } from '../shared/index.js';
 
 export interface WorkerMetrics {
-  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Observed on every request: a HotHistogram (shared/hot-metrics.ts), not prom-client's. */
+  readonly httpDuration: HotHistogram<'method' | 'route' | 'status_code'>;
   readonly idempotentReplays: Counter<'route'>;
 }
 
 /** The worker's own series; pool gauges are read from the pool at scrape time. */
 export function createWorkerMetrics(registry: Registry, pool: pg.Pool): WorkerMetrics {
-  const httpDuration = new Histogram({
+  const httpDuration = new HotHistogram({
     name: 'http_request_duration_seconds',
     help: 'Duration of HTTP requests on the data port, by method, route template and status code.',
     labelNames: ['method', 'route', 'status_code'] as const,
