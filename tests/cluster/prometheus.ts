@@ -119,7 +119,16 @@ export async function startPrometheus(env: ClusterEnv, binary: string): Promise<
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await eventually('prometheus ready', async () => ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) })).ok ? true : undefined), 30_000, 250);
+    await eventually(
+      'prometheus ready',
+      async () => {
+        const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+        await res.arrayBuffer();
+        return res.ok ? true : undefined;
+      },
+      30_000,
+      250,
+    );
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}; its log:\n${log}`);

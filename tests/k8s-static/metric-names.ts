@@ -4,19 +4,20 @@ import { REPO_ROOT } from './render.js';
 
 /**
  * Every series name the services register, read from their sources: each
- * `new Counter|Gauge|Histogram({ name: '…' })`. A histogram is exposed as its
+ * `new Counter|Gauge|Histogram({ name: '…' })` or HotCounter|HotHistogram. A histogram is exposed as its
  * _bucket, _sum and _count series.
  */
 export function definedMetricNames(): Set<string> {
   const names = new Set<string>();
   const servicesDir = join(REPO_ROOT, 'services');
   const files = readdirSync(servicesDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-  const declaration = /new (Counter|Gauge|Histogram)\(\{\s*name: '([a-zA-Z_:][a-zA-Z0-9_:]*)'/g;
+  // prom-client's classes and the hot-path ones of services/shared/hot-metrics.ts.
+  const declaration = /new (Counter|Gauge|Histogram|HotCounter|HotHistogram)\(\{\s*name: '([a-zA-Z_:][a-zA-Z0-9_:]*)'/g;
   for (const file of files) {
     for (const match of readFileSync(join(servicesDir, file), 'utf8').matchAll(declaration)) {
       const [, type, name] = match;
       if (name === undefined) continue;
-      if (type === 'Histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+      if (type === 'Histogram' || type === 'HotHistogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
       else names.add(name);
     }
   }

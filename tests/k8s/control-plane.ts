@@ -134,7 +134,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     );
     children.push(etcd);
     await waitFor('etcd', async () => {
-      const res = await fetch(`${etcdUrl}/health`);
+      const res = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) });
       return res.ok && ((await res.json()) as { health?: string }).health === 'true';
     }, etcd, join(dir, 'etcd.log'));
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { answersOk } from '../../helpers/answers-ok.js';
 import { isAlive, LocalRun, runCli, runSupervisor, waitFor, type RunState } from '../../helpers/local-run.js';
 
 /**
@@ -89,7 +90,7 @@ describe('local run driven by the CLI', () => {
       30_000,
     );
     expect(after).toMatchObject({ url: victim.url, restarts: victim.restarts + 1 });
-    await waitFor('worker-2 to be ready', async () => ((await fetch(`${after.adminUrl}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000, 200);
+    await waitFor('worker-2 to be ready', async () => ((await answersOk(`${after.adminUrl}/readyz`)) ? true : undefined), 30_000, 200);
   }, 60_000);
 
   it('when load --check runs while workers are SIGKILLed, then no acknowledged write is lost and no increment is applied twice', async () => {
@@ -123,7 +124,7 @@ describe('local run driven by the CLI', () => {
       async () => {
         const state = run.state();
         if (state === undefined || state.workers.some((w) => w.pid === undefined)) return undefined;
-        const ready = await Promise.all(state.workers.map(async (w) => (await fetch(`${w.adminUrl}/readyz`).catch(() => undefined))?.ok === true));
+        const ready = await Promise.all(state.workers.map((w) => answersOk(`${w.adminUrl}/readyz`)));
         return ready.every(Boolean) && JSON.stringify(run.state()) === JSON.stringify(state) ? state : undefined;
       },
       30_000,

@@ -1,3 +1,4 @@
+import { answersOk } from '../../helpers/answers-ok.js';
 import { startBalancer, type BalancerHandle } from '../../helpers/balancer-process.js';
 import { startUpstreams, type ChaosUpstream } from '../../helpers/chaos-upstream.js';
 import { TestPostgres } from '../../helpers/postgres.js';
@@ -49,7 +50,7 @@ afterAll(async () => {
 async function allReady(deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const ready = await Promise.all(
-      workers.map(async (w) => w.process.running && (await fetch(`http://127.0.0.1:${w.adminPort}/readyz`, { signal: AbortSignal.timeout(500) }).catch(() => undefined))?.ok === true),
+      workers.map(async (w) => w.process.running && (await answersOk(`http://127.0.0.1:${w.adminPort}/readyz`, 500))),
     );
     if (ready.every(Boolean)) return true;
     await sleep(100);
