@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { readClusterConfig } from '../../scripts/cluster/config.js';
 import { ClusterContext } from '../../scripts/cluster/context.js';
 import { buildGoTool, goTools } from '../../scripts/cluster/go-tools.js';
+import { answersOk } from '../helpers/answers-ok.js';
 import { REPO_ROOT } from '../k8s-static/render.js';
 import { apiServer, eventually, kubectl, kubectlOk, type ClusterEnv } from './cluster.js';
 
@@ -119,16 +120,7 @@ export async function startPrometheus(env: ClusterEnv, binary: string): Promise<
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await eventually(
-      'prometheus ready',
-      async () => {
-        const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-        await res.arrayBuffer();
-        return res.ok ? true : undefined;
-      },
-      30_000,
-      250,
-    );
+    await eventually('prometheus ready', async () => ((await answersOk(`${url}/-/ready`)) ? true : undefined), 30_000, 250);
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}; its log:\n${log}`);
