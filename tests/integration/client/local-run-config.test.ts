@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { freePortRange, runSupervisor } from '../../helpers/local-run.js';
+import { freePortRange } from '../../helpers/free-port.js';
+import { runSupervisor } from '../../helpers/local-run.js';
 
 describe('local run configuration', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-local-config-'));
