@@ -19,9 +19,21 @@ function body(answer: ErrorAnswer): string {
   return JSON.stringify({ error: { code: answer.code, message: answer.message ?? LB_ERRORS[answer.code].message } });
 }
 
+/** The code of the balancer's own answer, kept on the response for its access line. */
+const ANSWERED_WITH = Symbol('flotilla.balancerError');
+interface MarkedResponse {
+  [ANSWERED_WITH]?: BalancerErrorCode;
+}
+
+/** The error code the balancer answered this response with, or undefined when the response came from a worker (or is not over). */
+export function balancerErrorOf(res: ClientResponse): BalancerErrorCode | undefined {
+  return (res as MarkedResponse)[ANSWERED_WITH];
+}
+
 /** Answers with the balancer's own JSON error, unless a response has already started. */
 export function sendError(res: ClientResponse, answer: ErrorAnswer): boolean {
   if (res.headersSent || res.writableEnded || res.destroyed) return false;
+  (res as MarkedResponse)[ANSWERED_WITH] = answer.code;
   const payload = body(answer);
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',

@@ -11,7 +11,7 @@ import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
 import type { UpstreamTable } from '../upstream/upstream-table.js';
 import { ClientPresence } from './client-presence.js';
 import { askToReconnect, authorityOf, isHttp2, protocolLabel, releaseUnreadBody, requestHasBody, type ClientRequest, type ClientResponse } from './client-protocol.js';
-import { sendError } from './error-response.js';
+import { balancerErrorOf, sendError } from './error-response.js';
 import { addForwardingHeaders, clientAddress, forwardableHeaders, requestIdFrom } from './headers.js';
 import { NO_BODY, prepareBody, type PreparedBody } from './request-body.js';
 import { requestLimitError } from './request-limits.js';
@@ -132,7 +132,7 @@ export class ProxyHandler {
   }
 
   private accessFields(ex: Exchange, status: number, started: number): Record<string, unknown> {
-    return {
+    const fields: Record<string, unknown> = {
       requestId: ex.requestId,
       method: ex.method,
       path: ex.path,
@@ -142,6 +142,13 @@ export class ProxyHandler {
       attempts: ex.attempts,
       retries: Math.max(0, ex.attempts - 1),
     };
+    // Which of the balancer's own errors (errors.ts) this was: a 504 or 503
+    // from the balancer and one relayed from a worker look alike otherwise.
+    if (status >= 400) {
+      const error = balancerErrorOf(ex.res);
+      if (error !== undefined) fields['error'] = error;
+    }
+    return fields;
   }
 
   /** Resolves when no admitted request is in progress. */

@@ -75,6 +75,23 @@ describe('when ACCESS_LOG is left at its default', () => {
   });
 });
 
+describe("when the balancer answers with an error of its own", () => {
+  test("then the access line names its code, and a worker's own error status has none", async () => {
+    const dead = await freePort();
+    const failing = await startBalancer([`http://127.0.0.1:${dead}`]);
+    processes.add(failing.process);
+    expect((await send(failing.url, '/v1/counters/access-g', { requestId: 'access-log-balancer-error' })).status).toBe(503);
+    const own = await failing.process.waitForLog((e) => e.msg === 'access' && e.requestId === 'access-log-balancer-error', 5_000);
+    expect(own).toMatchObject({ status: 503, error: 'LB_ERR_UPSTREAM_UNAVAILABLE' });
+    await failing.process.stop();
+
+    expect((await send(balancer.url, '/v1/kv/access-missing', { requestId: 'access-log-worker-404' })).status).toBe(404);
+    const relayed = await balancer.process.waitForLog((e) => e.msg === 'access' && e.requestId === 'access-log-worker-404', 5_000);
+    expect(relayed).toMatchObject({ status: 404 });
+    expect(relayed).not.toHaveProperty('error');
+  });
+});
+
 describe('when ACCESS_LOG=false', () => {
   test('then requests are answered without access lines', async () => {
     const quiet = await startBalancer([worker.entry], { ACCESS_LOG: 'false' });
