@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { REPO_ROOT } from '../k8s-static/render.js';
-import { balancerAdminUrls, BALANCER_PODS, clusterEnv, eventually, isReady, kubectlOk, pods, readyPods, readyWorkerEndpoints, upstreams, WORKER_PODS, type Pod } from './cluster.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { balancerAdminUrls, BALANCER_PODS, clusterEnv, clusterLogsDir, eventually, isReady, kubectlOk, pods, readyPods, readyWorkerEndpoints, upstreams, WORKER_PODS, type Pod } from './cluster.js';
+import { collectBalancerEvidence, describeEvidence } from './balancer-evidence.js';
 import { killLoads, recordFigures, startLoad, type LoadReport } from './load.js';
 import { nodeProcessOf, processState } from './node-processes.js';
 import { prometheusBinary, startPrometheus, type RunningPrometheus } from './prometheus.js';
@@ -87,6 +87,26 @@ function expectNoClientErrors(report: LoadReport): void {
 
 afterEach(() => killLoads());
 
+/**
+ * The scenario's load through the balancer's Service. Its finish also keeps
+ * what the balancers logged meanwhile (warnings, 5xx access lines) in
+ * logs/balancers-scenario-<id>.log and prints their count, so a run with
+ * client errors says why after later scenarios have replaced the pods.
+ * (Scenario 6 replaces the balancers themselves: only the new pods' lines remain.)
+ */
+function startScenarioLoad(id: string): { finish(): Promise<LoadReport> } {
+  const startedAt = new Date();
+  const load = startLoad(env.BALANCER_URL, { durationS: LOAD_BOUND_S });
+  return {
+    async finish(): Promise<LoadReport> {
+      const { report } = await load.finishAfter(TAIL_MS);
+      const counts = collectBalancerEvidence(env, startedAt, `balancers-scenario-${id}.log`);
+      process.stdout.write(`balancers over scenario ${id}: ${describeEvidence(counts)}\n`);
+      return report;
+    },
+  };
+}
+
 /** Scrapes every pod all along, so that scenario 8 can ask it about scenario 3. */
 let prometheus: RunningPrometheus | undefined;
 /** Which endpoint scenario 3 hung, when, and when the worker was back. */
@@ -97,7 +117,8 @@ afterAll(async () => {
 });
 
 beforeAll(async () => {
-  const file = join(dirname(process.env.FLOTILLA_CLUSTER_ENV ?? join(REPO_ROOT, '.data/cluster/env')), 'logs', 'failover-figures.md');
+  const file = join(clusterLogsDir(), 'failover-figures.md');
+  mkdirSync(clusterLogsDir(), { recursive: true });
   writeFileSync(file, '| scenario | requests | client errors | error window | recovery |\n| --- | --- | --- | --- | --- |\n');
   // The first run builds Prometheus from the Go module proxy (a few minutes, cached after).
   prometheus = await startPrometheus(env, await prometheusBinary());
@@ -108,7 +129,7 @@ describe('when a worker pod is deleted with kubectl under load', () => {
     const before = new Set(readyPods(env, WORKER).map((pod) => pod.metadata.name));
     expect(before.size).toBe(3);
     const victim = [...before][0] ?? '';
-    const load = startLoad(env.BALANCER_URL, { durationS: LOAD_BOUND_S });
+    const load = startScenarioLoad('1');
     await new Promise((r) => setTimeout(r, WARM_MS));
     const deletedAt = Date.now();
     kubectlOk(env, ['-n', env.NAMESPACE, 'delete', 'pod', victim, '--wait=false']);
@@ -117,7 +138,7 @@ describe('when a worker pod is deleted with kubectl under load', () => {
     const ip = replacement.status.podIP ?? '';
     await eventually('the replacement serving requests', async () => ((await servedRequests(ip)) > 0 ? true : undefined), 60_000, 250);
     const servingAt = Date.now();
-    const { report } = await load.finishAfter(TAIL_MS);
+    const report = await load.finish();
     expectNoClientErrors(report);
     expectGuarantees(report);
     recordFigures('1. kubectl delete pod (worker)', report, `replacement Ready ${seconds(readyAt - deletedAt)}, serving ${seconds(servingAt - deletedAt)} after the delete`);
@@ -130,14 +151,14 @@ describe("when a worker container's node process is SIGKILLed from the node unde
     if (pod === undefined) throw new Error('no ready worker');
     const restartsBefore = restartCount(pod, 'worker');
     const pid = nodeProcessOf(pod, 'worker');
-    const load = startLoad(env.BALANCER_URL, { durationS: LOAD_BOUND_S });
+    const load = startScenarioLoad('2');
     await new Promise((r) => setTimeout(r, WARM_MS));
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
     await restarted(pod, restartsBefore, { ready: true, timeoutMs: 90_000 });
     const readyAt = Date.now();
     await tablesFollow('every balancer listing all three workers healthy again', workerEndpoints, 60_000);
-    const { report } = await load.finishAfter(TAIL_MS);
+    const report = await load.finish();
     expectNoClientErrors(report);
     expectGuarantees(report);
     recordFigures('2. SIGKILL of a worker node process (by PID)', report, `restarted by kubelet and Ready ${seconds(readyAt - killedAt)} after the kill`);
@@ -151,7 +172,7 @@ describe("when a worker's node process is hung (SIGSTOP, left stopped) under loa
     const restartsBefore = restartCount(pod, 'worker');
     const pid = nodeProcessOf(pod, 'worker');
     const endpoint = `${pod.status.podIP ?? ''}:8080`;
-    const load = startLoad(env.BALANCER_URL, { durationS: LOAD_BOUND_S });
+    const load = startScenarioLoad('3');
     await new Promise((r) => setTimeout(r, WARM_MS));
     const stoppedAt = Date.now();
     process.kill(pid, 'SIGSTOP');
@@ -175,7 +196,7 @@ describe("when a worker's node process is hung (SIGSTOP, left stopped) under loa
       const restartedAt = Date.now();
       await tablesFollow('every balancer listing the restarted worker healthy again', workerEndpoints, 90_000);
       const backAt = Date.now();
-      const { report } = await load.finishAfter(TAIL_MS);
+      const report = await load.finish();
       hung.endpoint = endpoint;
       hung.from = new Date(stoppedAt);
       hung.to = new Date(Date.now());
@@ -209,7 +230,7 @@ describe('when the workers are scaled to 6 and then to 2 under load', () => {
   });
 
   test("then no client sees an error, and every balancer's table follows both", async () => {
-    const load = startLoad(env.BALANCER_URL, { durationS: LOAD_BOUND_S });
+    const load = startScenarioLoad('4');
     await new Promise((r) => setTimeout(r, WARM_MS));
     const upStarted = Date.now();
     scaleWorkers(6);
@@ -217,7 +238,7 @@ describe('when the workers are scaled to 6 and then to 2 under load', () => {
     const downStarted = Date.now();
     scaleWorkers(2);
     const downAt = await settledAt(2, 120_000);
-    const { report } = await load.finishAfter(TAIL_MS);
+    const report = await load.finish();
     expectNoClientErrors(report);
     expectGuarantees(report);
     recordFigures('4. kubectl scale worker 3 → 6 → 2', report, `tables at 6 ${seconds(upAt - upStarted)}, at 2 ${seconds(downAt - downStarted)} after each scale`);
@@ -235,7 +256,7 @@ describe.each([
 ])('when deploy/$deployment is restarted with kubectl rollout restart under load', ({ deployment, selector, count, scenario }) => {
   test('then no client sees an error, and every pod is replaced', async () => {
     const before = new Set(pods(env, selector).map((pod) => pod.metadata.name));
-    const load = startLoad(env.BALANCER_URL, { durationS: LOAD_BOUND_S });
+    const load = startScenarioLoad(scenario.split('.')[0] ?? scenario);
     await new Promise((r) => setTimeout(r, WARM_MS));
     const started = Date.now();
     kubectlOk(env, ['-n', env.NAMESPACE, 'rollout', 'restart', `deployment/${deployment}`]);
@@ -246,7 +267,7 @@ describe.each([
     }, 120_000, 500);
     const doneAt = Date.now();
     await tablesFollow('every balancer listing the workers', workerEndpoints, 60_000);
-    const { report } = await load.finishAfter(TAIL_MS);
+    const report = await load.finish();
     expectNoClientErrors(report);
     expectGuarantees(report);
     recordFigures(scenario, report, `rollout complete, old pods gone ${seconds(doneAt - started)} after the restart`);
@@ -264,7 +285,7 @@ describe('when the Postgres pod is deleted with kubectl under load', () => {
     const [postgresBefore] = pods(env, 'app.kubernetes.io/name=postgres');
     const workersBefore = new Map(readyPods(env, WORKER).map((pod) => [pod.metadata.name, restartCount(pod, 'worker')]));
     const [probeTarget] = readyPods(env, WORKER);
-    const load = startLoad(env.BALANCER_URL, { durationS: LOAD_BOUND_S });
+    const load = startScenarioLoad('7');
     await new Promise((r) => setTimeout(r, WARM_MS));
     const deletedAt = Date.now();
     kubectlOk(env, ['-n', env.NAMESPACE, 'delete', 'pod', 'postgres-0', '--wait=false']);
@@ -292,7 +313,7 @@ describe('when the Postgres pod is deleted with kubectl under load', () => {
     const postgresReadyAt = Date.now();
     await tablesFollow('every balancer listing the three workers again', workerEndpoints, 120_000);
     const workersBackAt = Date.now();
-    const { report } = await load.finishAfter(TAIL_MS);
+    const report = await load.finish();
 
     expectGuarantees(report);
     // Errors only as 503 (the database is away): no timeouts, resets or other statuses.
@@ -329,13 +350,16 @@ describe('when a real Prometheus has scraped the namespace all along (kubernetes
     const at = async (promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => (await prometheus?.query(promql, hung.to)) ?? [];
     // The counter's series appear with the first retry (prom-client makes a labelled series on its first
     // increment), which increase() cannot see; so: the sum at the end less the sum before, absent as 0.
-    const total = async (time: Date): Promise<number> => Number((await prometheus?.query('sum(balancer_retries_total) or vector(0)', time))?.[0]?.value[1] ?? 0);
-    const retries = (await total(hung.to)) - (await total(hung.from));
+    const total = async (metric: string, time: Date): Promise<number> => Number((await prometheus?.query(`sum(${metric}) or vector(0)`, time))?.[0]?.value[1] ?? 0);
+    const over = async (metric: string): Promise<number> => (hung.to === undefined || hung.from === undefined ? 0 : (await total(metric, hung.to)) - (await total(metric, hung.from)));
+    const retries = await over('balancer_retries_total');
+    // Retries refused for want of budget: each is a client error where a retry was allowed.
+    const refused = await over('balancer_retry_budget_exhausted_total');
     const ejections = Number((await at(`sum(increase(balancer_ejections_total{upstream="${hung.endpoint}"}[${range}]))`))[0]?.value[1] ?? 0);
     // Each state the hung endpoint was in at some scrape, per balancer pod.
     const states = await at(`max_over_time(balancer_endpoint_state{upstream="${hung.endpoint}"}[${range}]) == 1`);
     const seen = [...new Set(states.map((r) => r.metric.state ?? ''))].sort();
-    process.stdout.write(`prometheus, over scenario 3 (${range}): ${retries.toFixed(0)} retries, ${ejections.toFixed(0)} outlier ejections, states of ${hung.endpoint}: ${seen.join(', ')}\n`);
+    process.stdout.write(`prometheus, over scenario 3 (${range}): ${retries.toFixed(0)} retries, ${refused.toFixed(0)} refused by the retry budget, ${ejections.toFixed(0)} outlier ejections, states of ${hung.endpoint}: ${seen.join(', ')}\n`);
     expect(retries).toBeGreaterThan(0);
     // Out of rotation: not_ready once kubelet's readiness probe failed, or ejected / unhealthy if the balancer saw it first.
     expect(seen.some((state) => ['not_ready', 'ejected', 'unhealthy'].includes(state))).toBe(true);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
 import { CLUSTER_ENV_KEYS, type ClusterEnv } from '../../scripts/cluster/steps/deploy.js';
 import { REPO_ROOT } from '../k8s-static/render.js';
@@ -26,6 +26,11 @@ export function clusterEnv(): ClusterEnv {
   return values as ClusterEnv;
 }
 
+/** Where a run leaves its logs and figures, beside the cluster's env file. */
+export function clusterLogsDir(): string {
+  return join(process.env.FLOTILLA_CLUSTER_ENV === undefined ? join(REPO_ROOT, '.data/cluster') : dirname(process.env.FLOTILLA_CLUSTER_ENV), 'logs');
+}
+
 export interface KubectlResult {
   readonly code: number;
   readonly stdout: string;
@@ -38,6 +43,8 @@ export function kubectl(env: ClusterEnv, args: readonly string[], options: { inp
     input: options.input,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
+    // A balancer's log over a scenario (access lines) passes spawnSync's 1 MiB default.
+    maxBuffer: 256 * 1024 * 1024,
   });
   return { code: result.status ?? -1, stdout: result.stdout ?? '', stderr: result.stderr ?? String(result.error ?? '') };
 }

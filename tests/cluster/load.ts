@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../k8s-static/render.js';
+import { clusterLogsDir } from './cluster.js';
 
 /**
  * The CLI's load generator (`flotilla load --check --json`) as a child
@@ -99,7 +100,7 @@ export function startLoad(url: string, options: { durationS: number; concurrency
  * a run leaves the figures k8s/README.md quotes; printed as well.
  */
 export function recordFigures(scenario: string, report: LoadReport, recovery: string): void {
-  const file = join(process.env.FLOTILLA_CLUSTER_ENV === undefined ? join(REPO_ROOT, '.data/cluster') : dirname(process.env.FLOTILLA_CLUSTER_ENV), 'logs', 'failover-figures.md');
+  const file = join(clusterLogsDir(), 'failover-figures.md');
   mkdirSync(dirname(file), { recursive: true });
   const errors = Object.entries(report.errors).map(([kind, count]) => `${count} × ${kind}`).join(', ') || '0';
   const row = `| ${scenario} | ${report.requests.total} | ${errors} | ${errorWindowSeconds(report).toFixed(1)} s | ${recovery} |`;

@@ -1,0 +1,72 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BALANCER_PODS, clusterLogsDir, kubectl, pods, type ClusterEnv } from './cluster.js';
+
+/**
+ * What the balancers said during a failover scenario, kept before a later
+ * scenario replaces their pods: every line at warn or above, and the access
+ * line of every request answered 5xx or not answered (499), from `kubectl
+ * logs --since-time`. The lines go to logs/<file>; a count of them by what
+ * they say is returned, so that a scenario with client errors prints whether
+ * the balancers timed out, ran out of retry budget or found no endpoint.
+ */
+
+interface LogLine {
+  readonly level?: number;
+  readonly msg?: string;
+  readonly status?: number;
+  readonly error?: string;
+  readonly reason?: string;
+  readonly method?: string;
+  readonly attempts?: number;
+}
+
+const WARN = 40;
+
+/** One line's kind, for the count: "access 504 LB_ERR_UPSTREAM_TIMEOUT (PUT, 2 attempts)" or "warn: upstream try failed (timeout)". */
+function kindOf(line: LogLine): string | undefined {
+  if (line.msg === 'access') {
+    if (line.status === undefined || (line.status < 500 && line.status !== 499)) return undefined;
+    return `access ${line.status} ${line.error ?? 'from the worker'} (${line.method ?? '?'}, ${line.attempts ?? 0} attempts)`;
+  }
+  if ((line.level ?? 0) < WARN) return undefined;
+  return `${(line.level ?? 0) >= 50 ? 'error' : 'warn'}: ${line.msg ?? '?'}${line.reason === undefined ? '' : ` (${line.reason})`}`;
+}
+
+export function collectBalancerEvidence(env: ClusterEnv, since: Date, file: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  const kept: string[] = [];
+  for (const pod of pods(env, BALANCER_PODS)) {
+    const name = pod.metadata.name;
+    const result = kubectl(env, ['-n', env.NAMESPACE, 'logs', name, '-c', 'balancer', `--since-time=${since.toISOString()}`], { timeoutMs: 30_000 });
+    if (result.code !== 0) {
+      kept.push(`${name}: kubectl logs exited ${result.code}: ${result.stderr.trim()}`);
+      continue;
+    }
+    for (const text of result.stdout.split('\n')) {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      const kind = kindOf(line);
+      if (kind === undefined) continue;
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      kept.push(`${name} ${text}`);
+    }
+  }
+  const dir = clusterLogsDir();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, file), kept.length === 0 ? '' : `${kept.join('\n')}\n`);
+  return counts;
+}
+
+/** The counts as one line: "3 × warn: upstream try failed (timeout), 1 × access 504 …", or "nothing at warn or above, no 5xx". */
+export function describeEvidence(counts: ReadonlyMap<string, number>): string {
+  if (counts.size === 0) return 'nothing at warn or above, no 5xx';
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, count]) => `${count} × ${kind}`)
+    .join(', ');
+}
