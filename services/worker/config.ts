@@ -12,6 +12,11 @@ export interface DatabaseConfig {
   readonly poolMax: number;
   readonly connectTimeoutMs: number;
   readonly statementTimeoutMs: number;
+  /**
+   * Postgres ends a session that sits inside a transaction doing nothing for
+   * this long (idle_in_transaction_session_timeout), releasing its locks.
+   */
+  readonly idleInTransactionTimeoutMs: number;
   readonly idleTimeoutMs: number;
   /** How often readiness pings Postgres. */
   readonly healthIntervalMs: number;
@@ -66,6 +71,12 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     poolMax: r.int('PG_POOL_MAX', 10, { min: 1, max: 1000 }),
     connectTimeoutMs: r.int('PG_CONNECT_TIMEOUT_MS', 2_000, { min: 100, max: 120_000 }),
     statementTimeoutMs: r.int('PG_STATEMENT_TIMEOUT_MS', 5_000, { min: 100, max: 600_000 }),
+    // A transaction's statements follow each other as fast as the event loop
+    // turns, so a session idle inside one for seconds belongs to a worker
+    // that hangs (SIGSTOP, a stuck node). Its row locks stall every other
+    // worker's write to those rows until this ends it: shorter than the
+    // balancer's per-try timeout (5 s), so a retry finds the rows free.
+    idleInTransactionTimeoutMs: r.int('PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', 2_000, { min: 100, max: 600_000 }),
     idleTimeoutMs: r.int('PG_IDLE_TIMEOUT_MS', 10_000, { min: 1_000, max: 3_600_000 }),
     healthIntervalMs: r.int('PG_HEALTH_INTERVAL_MS', 1_000, { min: 100, max: 60_000 }),
   };

@@ -21,7 +21,7 @@ export function clientConfig(config: DatabaseConfig, applicationName: string): p
     // in case the server cannot even answer (network partition).
     statement_timeout: config.statementTimeoutMs,
     query_timeout: config.statementTimeoutMs + 1_000,
-    idle_in_transaction_session_timeout: config.statementTimeoutMs * 2,
+    idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs,
     keepAlive: true,
   };
 }

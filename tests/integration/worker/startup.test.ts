@@ -215,12 +215,12 @@ describe('when the worker is run as `worker migrate`', () => {
 describe('when the worker is given a bad configuration', () => {
   test('then it exits 2 with a message naming every bad variable', () => {
     const result = spawnSync(process.execPath, [WORKER], {
-      env: { PATH: process.env.PATH ?? '', PORT: 'eighty', PG_POOL_MAX: '0', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' },
+      env: { PATH: process.env.PATH ?? '', PORT: 'eighty', PG_POOL_MAX: '0', PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: '50', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' },
       encoding: 'utf8',
       timeout: 10_000,
     });
     expect(result.status).toBe(2);
-    for (const name of ['PORT', 'PG_POOL_MAX', 'LOG_LEVEL', 'DATABASE_URL']) expect(result.stderr).toContain(`${name}:`);
+    for (const name of ['PORT', 'PG_POOL_MAX', 'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'LOG_LEVEL', 'DATABASE_URL']) expect(result.stderr).toContain(`${name}:`);
     expect(result.stderr).toContain('allowed');
   });
 
