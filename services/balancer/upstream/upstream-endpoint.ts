@@ -20,6 +20,8 @@ export interface UpstreamEndpointOptions {
   /** When set, the endpoint warms up from this time (Date.now() scale); initial endpoints start warm. */
   readonly warmFrom?: number;
   readonly now?: () => number;
+  /** Called when the endpoint's discovery entry or active-check verdict changes (the table's candidate cache listens). */
+  readonly onStateChange?: () => void;
 }
 
 /** Slow start begins at this share of the traffic an endpoint would get, then grows linearly. */
@@ -54,8 +56,6 @@ export class UpstreamEndpoint {
   readonly outlier: OutlierDetector;
   readonly ewma: PeakEwma;
   inFlight = 0;
-  /** Result of active /readyz checks; undefined until the first verdict (or with checks off). */
-  activeHealthy: boolean | undefined;
   lastError: string | undefined;
   lastErrorAt: number | undefined;
   private warmFrom: number;
@@ -68,11 +68,14 @@ export class UpstreamEndpoint {
    */
   latencyEpoch = 0;
   private readonly now: () => number;
+  private entry: Endpoint;
+  private activeVerdict: boolean | undefined;
 
   constructor(
-    public endpoint: Endpoint,
+    endpoint: Endpoint,
     private readonly options: UpstreamEndpointOptions,
   ) {
+    this.entry = endpoint;
     this.id = endpoint.id;
     this.now = options.now ?? (() => Date.now());
     this.warmFrom = options.warmFrom ?? Number.NEGATIVE_INFINITY;
@@ -89,6 +92,27 @@ export class UpstreamEndpoint {
       bodyTimeout: p.bodyTimeoutMs,
       connect: { timeout: p.connectTimeoutMs },
     });
+  }
+
+  /** The discovery entry: address, admin port, ready/serving/terminating conditions. */
+  get endpoint(): Endpoint {
+    return this.entry;
+  }
+
+  set endpoint(value: Endpoint) {
+    this.entry = value;
+    this.options.onStateChange?.();
+  }
+
+  /** Result of active /readyz checks; undefined until the first verdict (or with checks off). */
+  get activeHealthy(): boolean | undefined {
+    return this.activeVerdict;
+  }
+
+  set activeHealthy(value: boolean | undefined) {
+    if (value === this.activeVerdict) return;
+    this.activeVerdict = value;
+    this.options.onStateChange?.();
   }
 
   /** May take new requests: ready, or serving while terminating when the table falls back to those. */

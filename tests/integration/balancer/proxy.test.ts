@@ -290,6 +290,44 @@ describe('limits', () => {
   });
 });
 
+describe('the per-endpoint limit (MAX_IN_FLIGHT_PER_ENDPOINT)', () => {
+  let perEndpoint: BalancerHandle;
+  beforeAll(async () => {
+    // Every request has the same hash key: the picker's first choice is
+    // always the same endpoint, so the others get traffic only if the
+    // balancer steps past an endpoint at its limit.
+    perEndpoint = await startBalancer(upstreams.map((u) => u.entry), {
+      MAX_IN_FLIGHT_PER_ENDPOINT: '2',
+      BALANCER_PICKER: 'consistent-hash',
+      HASH_KEY: 'header:x-tenant',
+    });
+    processes.add(perEndpoint.process);
+  }, 30_000);
+
+  it('when the chosen endpoint is at its limit, then the request goes to another; when all are, then a fast 503 with Retry-After, counted as shed', async () => {
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: 7 }, async (_, i) => {
+        const res = await request(`${perEndpoint.url}/?delay=1500`, { headers: { 'x-tenant': 'one', 'x-request-id': `per-endpoint-${i}` } });
+        const body = (await res.body.json()) as { servedBy?: string };
+        return { status: res.statusCode, servedBy: body.servedBy, code: res.headers['x-flotilla-balancer-error'], retryAfter: res.headers['retry-after'], ms: performance.now() - started };
+      }),
+    );
+    const served = answers.filter((a) => a.status === 200);
+    // Two at a time on each of the three endpoints, none over.
+    expect(served).toHaveLength(6);
+    const perUpstream = new Map<string, number>();
+    for (const a of served) perUpstream.set(a.servedBy ?? '', (perUpstream.get(a.servedBy ?? '') ?? 0) + 1);
+    expect([...perUpstream.values()]).toEqual([2, 2, 2]);
+    const [shed, ...more] = answers.filter((a) => a.status === 503);
+    expect(more).toEqual([]);
+    expect(shed).toMatchObject({ code: 'LB_ERR_UPSTREAMS_SATURATED', retryAfter: '1' });
+    expect(shed?.ms).toBeLessThan(1_000);
+    const metrics = await (await request(`${perEndpoint.adminUrl}/metrics`)).body.text();
+    expect(metrics).toMatch(/balancer_shed_total\{reason="endpoint_limit"\} 1/);
+  });
+});
+
 describe('upgrade tunnelling', () => {
   let wsUpstream: Server;
   let wsBalancer: BalancerHandle;

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { Registry } from 'prom-client';
-import { BalancerMetrics, OutlierDetector, UpstreamTable } from '../../../services/balancer/index.js';
+import { BalancerMetrics, OutlierDetector, UpstreamTable, type UpstreamEndpoint } from '../../../services/balancer/index.js';
 import { StaticEndpointSource, createLogger, type Endpoint } from '../../../services/shared/index.js';
 
 const options = { consecutiveFailures: 3, baseEjectionMs: 1_000, maxEjectionMs: 3_500 };
@@ -189,5 +190,59 @@ describe('upstream table health', () => {
     expect(t.size).toBe(3);
     t.apply(list.slice(1));
     expect(t.all().map((u) => u.id)).toEqual(['127.0.0.1:20002', '127.0.0.1:20003']);
+  });
+
+  /**
+   * candidates() is cached between changes (upstream-table.ts). The model:
+   * the same rule computed afresh from every endpoint's current state, which
+   * is never cached. Any change the cache misses (an ejection ending by the
+   * clock, an active verdict, new conditions from discovery) shows as a
+   * difference after some sequence of steps.
+   */
+  it('when endpoints change, fail, get active verdicts and ejections run out in any order, then the candidates are always those computed afresh', () => {
+    const fresh = (all: readonly UpstreamEndpoint[], panicPercent: number): { ids: string[]; panic: boolean } => {
+      let eligible = all.filter((u) => u.ready);
+      if (eligible.length === 0) eligible = all.filter((u) => u.endpoint.serving);
+      const healthy = eligible.filter((u) => u.isHealthy());
+      if (eligible.length === 0) return { ids: [], panic: false };
+      if (healthy.length === 0 || healthy.length < (eligible.length * panicPercent) / 100) return { ids: eligible.map((u) => u.id), panic: true };
+      return { ids: healthy.map((u) => u.id), panic: false };
+    };
+    const condition = fc.constantFrom({ ready: true, serving: true, terminating: false }, { ready: false, serving: true, terminating: true }, { ready: false, serving: false, terminating: true });
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('apply' as const), present: fc.array(fc.option(condition), { minLength: 5, maxLength: 5 }) }),
+      fc.record({ kind: fc.constant('fail' as const), index: fc.nat(4) }),
+      fc.record({ kind: fc.constant('verdict' as const), index: fc.nat(4), healthy: fc.option(fc.boolean()) }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 4_000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), fc.constantFrom(0, 50, 100), (steps, panicPercent) => {
+        const c = clock();
+        const t = table(100, panicPercent, c);
+        const all = endpoints(5);
+        t.apply(all);
+        try {
+          for (const s of steps) {
+            const ids = t.all();
+            if (s.kind === 'apply') {
+              t.apply(all.flatMap((e, i) => (s.present[i] ? [{ ...e, ...s.present[i] }] : [])));
+            } else if (s.kind === 'fail') {
+              const u = ids[s.index % Math.max(1, ids.length)];
+              if (u) for (let i = 0; i < 3; i++) t.recordFailure(u, 'ECONNREFUSED');
+            } else if (s.kind === 'verdict') {
+              const u = ids[s.index % Math.max(1, ids.length)];
+              if (u) u.activeHealthy = s.healthy ?? undefined;
+            } else {
+              c.advance(s.ms);
+            }
+            const got = t.candidates();
+            expect({ ids: got.endpoints.map((u) => u.id), panic: got.panic }).toEqual(fresh(t.all(), panicPercent));
+          }
+        } finally {
+          void t.close();
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
