@@ -22,6 +22,8 @@ export interface BenchOptions {
   /** Kills per peer: the balancer's failover errors come and go, one run says little. */
   readonly failoverRuns: number;
   readonly profileS: number;
+  /** Upstream endpoints of the profiled balancer: 3 processes, or more endpoints spread over 3 processes (how cost grows). */
+  readonly profileEndpoints: number;
   /** Scenario groups to run: proxy, proxy2, slow, failover, workers, writes, data, profile, peers, growth. */
   readonly groups: ReadonlySet<string>;
   /** Process counts the proxy2 group compares (balancer BALANCER_WORKERS, nginx worker_processes, HAProxy nbthread). */
@@ -47,7 +49,7 @@ export class BenchUsageError extends Error {
 
 /**
  * `node dist/bench/run.js [--quick] [--only proxy,proxy2,slow,…] [--processes 1,2] [--duration S] [--rounds N] [--connections N] [--out DIR]
- *  [--node24 PATH] [--endpoints 3,100,1000] [--idle-connections N]`.
+ *  [--node24 PATH] [--endpoints 3,100,1000] [--idle-connections N] [--profile-endpoints N]`.
  * Full: about 8 minutes on 2 cores; --quick: about 70 seconds, a smoke run whose
  * figures are too short to quote (the balancer's JIT is barely warm after 1 s).
  */
@@ -65,6 +67,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
       node24: { type: 'string' },
       endpoints: { type: 'string' },
       'idle-connections': { type: 'string' },
+      'profile-endpoints': { type: 'string' },
     },
     strict: true,
   });
@@ -84,6 +87,8 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
   if (processes.some((p) => p > 64)) throw new BenchUsageError(`--processes: at most 64 each, got "${values.processes}"`);
   const endpoints = (values.endpoints ?? '3,100,1000').split(',').map((e) => number(e.trim(), 3, 'endpoints'));
   if (endpoints.some((e) => e > 5_000)) throw new BenchUsageError(`--endpoints: at most 5000 each, got "${values.endpoints}"`);
+  const profileEndpoints = number(values['profile-endpoints'], 3, 'profile-endpoints');
+  if (profileEndpoints > 5_000) throw new BenchUsageError(`--profile-endpoints: at most 5000, got "${profileEndpoints}"`);
   const idleConnections = number(values['idle-connections'], 10_000, 'idle-connections');
   // Each idle connection is one fd in the holder and one in the balancer; the bench raises neither hard limit.
   if (idleConnections > 15_000) throw new BenchUsageError(`--idle-connections: at most 15000, got "${idleConnections}"`);
@@ -103,6 +108,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     failoverConcurrency: 32,
     failoverRuns: quick ? 1 : 2,
     profileS: quick ? 4 : 10,
+    profileEndpoints,
     groups,
     outDir: values.out ?? defaultOutDir,
     ...(values.node24 !== undefined ? { node24: values.node24 } : {}),

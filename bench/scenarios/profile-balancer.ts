@@ -5,7 +5,8 @@ import { startBalancer } from '../peers/balancer.js';
 import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from '../profile/cpuprofile-summary.js';
 import { flameGraphSvg, flameTree } from '../profile/flame-graph.js';
 import { svgToPng } from '../report/png.js';
-import { startUpstreams, stopUpstreams } from '../upstreams.js';
+import { freePort } from '../../tests/helpers/free-port.js';
+import { startEndpointUpstreams, startUpstreams, stopUpstreams } from '../upstreams.js';
 import type { ScenarioContext } from './context.js';
 
 /**
@@ -18,21 +19,25 @@ export async function runProfile(ctx: ScenarioContext): Promise<ProfileSummary |
   const dir = join(ctx.options.outDir, 'profile');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const upstreams = await startUpstreams(ctx.children, [0, 0, 0], 'p');
+  const count = ctx.options.profileEndpoints;
+  // Three upstream processes either way; past 3 endpoints each listens on a share of 127.1.x.y (as the growth group does).
+  const spread = count === 3 ? undefined : await startEndpointUpstreams(ctx.children, count, await freePort(), 3, 'p');
+  const upstreams = spread === undefined ? await startUpstreams(ctx.children, [0, 0, 0], 'p') : spread.processes;
   // Samples before the load starts are start-up, not the hot path.
   const spawnedAt = Date.now();
   let loadStartMs = 0;
   try {
-    const peer = await startBalancer(ctx.children, upstreams, {
+    const peer = await startBalancer(ctx.children, spread === undefined ? upstreams : [], {
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=balancer.cpuprofile'],
       id: 'balancer-profiled',
+      ...(spread === undefined ? {} : { upstreamUrls: spread.urls }),
     });
     await warmUpPeer(ctx, peer);
     loadStartMs = Date.now() - spawnedAt;
     try {
       const profiled = { ...ctx, options: { ...ctx.options, durationS: ctx.options.profileS } };
       // Not added to the table: the profiler itself costs throughput.
-      await measure(profiled, peer, SMALL_GET, 'small GET (profiled)');
+      await measure(profiled, peer, SMALL_GET, `small GET (profiled, ${count} endpoints)`);
     } finally {
       await ctx.children.stop(peer.child, 15_000);
     }
@@ -44,10 +49,10 @@ export async function runProfile(ctx: ScenarioContext): Promise<ProfileSummary |
     ctx.notes.push('The profiling run wrote no .cpuprofile (the balancer did not exit normally).');
     return undefined;
   }
-  ctx.commands.push(`node --cpu-prof --cpu-prof-dir=${dir} dist/services/balancer/main.js   # under small-GET wrk load, ${ctx.options.profileS}s`);
+  ctx.commands.push(`node --cpu-prof --cpu-prof-dir=${dir} dist/services/balancer/main.js   # under small-GET wrk load, ${ctx.options.profileS}s, ${count} endpoints`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const svg = join(dir, 'flame.svg');
-  writeFileSync(svg, flameGraphSvg(flameTree(profile, loadStartMs), { title: `balancer under small-GET load (${ctx.options.profileS} s, --cpu-prof)` }));
+  writeFileSync(svg, flameGraphSvg(flameTree(profile, loadStartMs), { title: `balancer under small-GET load (${ctx.options.profileS} s, ${count} endpoints, --cpu-prof)` }));
   const png = (await svgToPng(svg, join(dir, 'flame.png'))) ? ' and flame.png' : '';
   ctx.notes.push(`Flame graph of the profiled run: ${svg}${png}.`);
   return summarizeCpuProfile(profile, 30, loadStartMs);
