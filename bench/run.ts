@@ -122,7 +122,8 @@ async function main(): Promise<void> {
       failoverConcurrency: options.failoverConcurrency,
       wallClockS: Math.round((Date.now() - started) / 1_000),
     },
-    commands: [`node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), ...ctx.commands],
+    // Inside scripts/k8s-netns.sh (FLOTILLA_NETNS=1, set by it) the command to repeat includes it.
+    commands: [`${process.env.FLOTILLA_NETNS === '1' ? 'bash scripts/k8s-netns.sh ' : ''}node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), ...ctx.commands],
     runs: ctx.runs,
     failover: ctx.failover,
     ...(ctx.growth.length > 0 ? { growth: ctx.growth } : {}),

@@ -48,8 +48,17 @@ export interface EndpointUpstreams {
  * port for every address is what DNS discovery needs (an A record has no port).
  */
 export async function startEndpointUpstreams(children: ChildProcesses, count: number, port: number, processes = 3, prefix = 'e'): Promise<EndpointUpstreams> {
-  const addresses = Array.from({ length: count }, (_, i) => endpointAddress(i));
-  const shares = Array.from({ length: Math.min(processes, count) }, (_, p) => addresses.filter((_, i) => i % processes === p));
+  return startAddressUpstreams(children, Array.from({ length: count }, (_, i) => endpointAddress(i)), port, processes, prefix);
+}
+
+/**
+ * One endpoint per address, all on `port`, spread over `processes` upstream
+ * processes: startEndpointUpstreams on addresses of the caller's choosing
+ * (the EndpointSlice churn needs 198.18.0.x, which EndpointSlice validation
+ * accepts where it refuses loopback addresses).
+ */
+export async function startAddressUpstreams(children: ChildProcesses, addresses: readonly string[], port: number, processes = 3, prefix = 'e'): Promise<EndpointUpstreams> {
+  const shares = Array.from({ length: Math.min(processes, addresses.length) }, (_, p) => addresses.filter((_, i) => i % processes === p));
   const started = await Promise.all(
     shares.map(async (share, index) => {
       const name = `${prefix}${index + 1}`;

@@ -7,6 +7,7 @@ import { freePort } from '../../tests/helpers/free-port.js';
 import { startEndpointUpstreams, stopUpstreams } from '../upstreams.js';
 import type { ScenarioContext } from './context.js';
 import { runChurn } from './growth-churn.js';
+import { runChurnK8s } from './growth-churn-k8s.js';
 import { runIdleConnections } from './growth-idle.js';
 
 /**
@@ -14,8 +15,10 @@ import { runIdleConnections } from './growth-idle.js';
  * and p99 with 3, 100 and 1 000 endpoints (three upstream processes, each
  * listening on a share of the addresses), RSS and event-loop lag with
  * 10 000 idle keep-alive client connections, and throughput while an
- * endpoint comes and goes every 100 ms. On the newest Node the bench has
- * (the goals are stated for Node 24), access log off as in the proxy group.
+ * endpoint comes and goes every 100 ms (DNS discovery, and EndpointSlices
+ * of a real kube-apiserver when run inside scripts/k8s-netns.sh). On the
+ * newest Node the bench has (the goals are stated for Node 24), access log
+ * off as in the proxy group.
  */
 export async function runGrowth(ctx: ScenarioContext): Promise<void> {
   const { runtimes, missing } = nodeRuntimes(ctx.options.node24);
@@ -42,4 +45,5 @@ export async function runGrowth(ctx: ScenarioContext): Promise<void> {
     }
   }
   await runChurn(ctx, node, port);
+  await runChurnK8s(ctx, node, port);
 }

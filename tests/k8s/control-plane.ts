@@ -42,8 +42,8 @@ const STARTUP_TIMEOUT_MS = 90_000;
 const K8S_TOOLS = ['etcd', 'kube-apiserver', 'kubectl'];
 
 /** kubectl of the API server's release, or the one named by KUBECTL. */
-function kubectlBinary(): string {
-  return process.env.KUBECTL ?? join(k8sBinDir(), 'kubectl');
+function kubectlBinary(bin: string): string {
+  return process.env.KUBECTL ?? join(bin, 'kubectl');
 }
 
 /** The folder with etcd, kube-apiserver and kubectl; builds them on first use (slow), then answers at once. */
@@ -112,8 +112,17 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
-  const bin = k8sBinDir();
+export interface ControlPlaneOptions {
+  /**
+   * The folder with etcd and kube-apiserver (kubectl only for kubectl()).
+   * Default: k8sBinDir(), which builds what is missing. The bench passes the
+   * folder it found, so that a run never starts a build of its own.
+   */
+  readonly bin?: string;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const bin = options.bin ?? k8sBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-k8s-'));
   const children: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
@@ -199,7 +208,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       ].join('\n'),
     );
     mkdirSync(join(dir, 'kube-cache'));
-    const kubectlPath = kubectlBinary();
+    const kubectlPath = kubectlBinary(bin);
     const kubectl = (args: readonly string[], input?: string): KubectlResult => {
       const result = spawnSync(kubectlPath, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'kube-cache')}`, ...args], {
         input,
