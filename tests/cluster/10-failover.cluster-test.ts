@@ -100,8 +100,8 @@ function startScenarioLoad(id: string): { finish(): Promise<LoadReport> } {
   return {
     async finish(): Promise<LoadReport> {
       const { report } = await load.finishAfter(TAIL_MS);
-      const counts = collectBalancerEvidence(env, startedAt, `balancers-scenario-${id}.log`);
-      process.stdout.write(`balancers over scenario ${id}: ${describeEvidence(counts)}\n`);
+      const evidence = collectBalancerEvidence(env, startedAt, `balancers-scenario-${id}.log`);
+      process.stdout.write(`balancers over scenario ${id}, ${describeEvidence(evidence)}\n`);
       return report;
     },
   };

@@ -11,7 +11,7 @@ import { BALANCER_PODS, clusterLogsDir, kubectl, pods, type ClusterEnv } from '.
  * the balancers timed out, ran out of retry budget or found no endpoint.
  */
 
-interface LogLine {
+export interface LogLine {
   readonly level?: number;
   readonly msg?: string;
   readonly status?: number;
@@ -24,7 +24,7 @@ interface LogLine {
 const WARN = 40;
 
 /** One line's kind, for the count: "access 504 LB_ERR_UPSTREAM_TIMEOUT (PUT, 2 attempts)" or "warn: upstream try failed (timeout)". */
-function kindOf(line: LogLine): string | undefined {
+export function kindOf(line: LogLine): string | undefined {
   if (line.msg === 'access') {
     if (line.status === undefined || (line.status < 500 && line.status !== 499)) return undefined;
     return `access ${line.status} ${line.error ?? 'from the worker'} (${line.method ?? '?'}, ${line.attempts ?? 0} attempts)`;
@@ -33,10 +33,19 @@ function kindOf(line: LogLine): string | undefined {
   return `${(line.level ?? 0) >= 50 ? 'error' : 'warn'}: ${line.msg ?? '?'}${line.reason === undefined ? '' : ` (${line.reason})`}`;
 }
 
-export function collectBalancerEvidence(env: ClusterEnv, since: Date, file: string): Map<string, number> {
+/** What collectBalancerEvidence() found: the count by kind, and how much it read (so that "nothing" is known to mean nothing). */
+export interface BalancerEvidence {
+  readonly counts: ReadonlyMap<string, number>;
+  readonly pods: number;
+  readonly linesRead: number;
+}
+
+export function collectBalancerEvidence(env: ClusterEnv, since: Date, file: string): BalancerEvidence {
   const counts = new Map<string, number>();
   const kept: string[] = [];
-  for (const pod of pods(env, BALANCER_PODS)) {
+  const balancers = pods(env, BALANCER_PODS);
+  let linesRead = 0;
+  for (const pod of balancers) {
     const name = pod.metadata.name;
     const result = kubectl(env, ['-n', env.NAMESPACE, 'logs', name, '-c', 'balancer', `--since-time=${since.toISOString()}`], { timeoutMs: 30_000 });
     if (result.code !== 0) {
@@ -50,6 +59,7 @@ export function collectBalancerEvidence(env: ClusterEnv, since: Date, file: stri
       } catch {
         continue;
       }
+      linesRead += 1;
       const kind = kindOf(line);
       if (kind === undefined) continue;
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
@@ -59,14 +69,16 @@ export function collectBalancerEvidence(env: ClusterEnv, since: Date, file: stri
   const dir = clusterLogsDir();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, file), kept.length === 0 ? '' : `${kept.join('\n')}\n`);
-  return counts;
+  return { counts, pods: balancers.length, linesRead };
 }
 
-/** The counts as one line: "3 × warn: upstream try failed (timeout), 1 × access 504 …", or "nothing at warn or above, no 5xx". */
-export function describeEvidence(counts: ReadonlyMap<string, number>): string {
-  if (counts.size === 0) return 'nothing at warn or above, no 5xx';
-  return [...counts.entries()]
+/** One line: "of 12345 log lines from 2 pods: 3 × warn: upstream try failed (timeout), 1 × access 504 …". */
+export function describeEvidence(evidence: BalancerEvidence): string {
+  const read = `of ${evidence.linesRead} log lines from ${evidence.pods} pods`;
+  if (evidence.counts.size === 0) return `${read}: nothing at warn or above, no 5xx`;
+  const kinds = [...evidence.counts.entries()]
     .sort((a, b) => b[1] - a[1])
     .map(([kind, count]) => `${count} × ${kind}`)
     .join(', ');
+  return `${read}: ${kinds}`;
 }
