@@ -236,6 +236,27 @@ describe('response relay', () => {
   }, 30_000);
 });
 
+interface LimitAnswer {
+  readonly status: number;
+  readonly servedBy: string | undefined;
+  readonly code: string | string[] | undefined;
+  readonly retryAfter: string | string[] | undefined;
+  /** Since the first request was sent. */
+  readonly ms: number;
+}
+
+/** `count` requests sent at once (for the limits), each answer with the upstream that served it and the balancer's error code. */
+async function sendAtOnce(count: number, url: string, headersOf: (i: number) => Record<string, string> = () => ({})): Promise<LimitAnswer[]> {
+  const started = performance.now();
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const res = await request(url, { headers: headersOf(i) });
+      const body = (await res.body.json()) as { servedBy?: string };
+      return { status: res.statusCode, servedBy: body.servedBy, code: res.headers['x-flotilla-balancer-error'], retryAfter: res.headers['retry-after'], ms: performance.now() - started };
+    }),
+  );
+}
+
 describe('limits', () => {
   let limited: BalancerHandle;
   beforeAll(async () => {
@@ -249,14 +270,7 @@ describe('limits', () => {
   }, 30_000);
 
   it('when more requests arrive than the overall limit, then the excess gets a fast 503 with Retry-After, counted as shed', async () => {
-    const started = performance.now();
-    const answers = await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        const res = await request(`${limited.url}/?delay=2000`);
-        await res.body.dump();
-        return { status: res.statusCode, code: res.headers['x-flotilla-balancer-error'], retryAfter: res.headers['retry-after'], ms: performance.now() - started };
-      }),
-    );
+    const answers = await sendAtOnce(6, `${limited.url}/?delay=2000`);
     const shed = answers.filter((a) => a.status === 503);
     expect(answers.filter((a) => a.status === 200)).toHaveLength(2);
     expect(shed).toHaveLength(4);
@@ -305,14 +319,7 @@ describe('the per-endpoint limit (MAX_IN_FLIGHT_PER_ENDPOINT)', () => {
   }, 30_000);
 
   it('when the chosen endpoint is at its limit, then the request goes to another; when all are, then a fast 503 with Retry-After, counted as shed', async () => {
-    const started = performance.now();
-    const answers = await Promise.all(
-      Array.from({ length: 7 }, async (_, i) => {
-        const res = await request(`${perEndpoint.url}/?delay=1500`, { headers: { 'x-tenant': 'one', 'x-request-id': `per-endpoint-${i}` } });
-        const body = (await res.body.json()) as { servedBy?: string };
-        return { status: res.statusCode, servedBy: body.servedBy, code: res.headers['x-flotilla-balancer-error'], retryAfter: res.headers['retry-after'], ms: performance.now() - started };
-      }),
-    );
+    const answers = await sendAtOnce(7, `${perEndpoint.url}/?delay=1500`, (i) => ({ 'x-tenant': 'one', 'x-request-id': `per-endpoint-${i}` }));
     const served = answers.filter((a) => a.status === 200);
     // Two at a time on each of the three endpoints, none over.
     expect(served).toHaveLength(6);
