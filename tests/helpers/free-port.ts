@@ -32,9 +32,10 @@ function ephemeralRangeStart(): number {
   return 49_152;
 }
 
-const bandSize = Math.floor((ephemeralRangeStart() - LOWEST) / BANDS);
+const ephemeralStart = ephemeralRangeStart();
+const bandSize = Math.floor((ephemeralStart - LOWEST) / BANDS);
 if (bandSize < 100) {
-  throw new Error(`free-port: the ephemeral port range starts at ${ephemeralRangeStart()}; tests need it to start at ${LOWEST + 100 * BANDS} or above`);
+  throw new Error(`free-port: the ephemeral port range starts at ${ephemeralStart}; tests need it to start at ${LOWEST + 100 * BANDS} or above`);
 }
 const bandStart = LOWEST + (Number(process.env.JEST_WORKER_ID ?? 0) % BANDS) * bandSize;
 /** Offset of the next port to try; random so that files run one after another in a worker do not start on the same port. */
