@@ -50,8 +50,9 @@ async function increment(worker: WorkerHandle, name: string, key: string): Promi
   return { status: res.statusCode, ms: performance.now() - started, ...(body.value !== undefined ? { value: Number(body.value) } : {}) };
 }
 
-async function sessionsOf(workerId: string, state: string): Promise<number> {
-  const rows = await postgres.query<{ n: string }>(DATABASE, 'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND state = $2', [`flotilla-worker-${workerId}`, state]);
+/** The worker's Postgres sessions whose `column` in pg_stat_activity has this value. */
+async function sessionsOf(workerId: string, column: 'state' | 'wait_event_type', value: string): Promise<number> {
+  const rows = await postgres.query<{ n: string }>(DATABASE, `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND ${column} = $2`, [`flotilla-worker-${workerId}`, value]);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -69,20 +70,20 @@ describe('when a worker hangs while its transaction holds a row lock', () => {
       await holder.query("SELECT value FROM counters WHERE name = 'hot' FOR UPDATE");
       hungKey = randomUUID();
       hungAnswer = increment(hung, 'hot', hungKey).catch(() => ({ status: 0 }));
-      await waitFor('the increment waiting on the row lock', async () => ((await postgres.query<{ n: string }>(DATABASE, "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'flotilla-worker-to-be-hung' AND wait_event_type = 'Lock'"))[0]?.n === '1' ? true : undefined), 10_000);
+      await waitFor('the increment waiting on the row lock', async () => ((await sessionsOf('to-be-hung', 'wait_event_type', 'Lock')) === 1 ? true : undefined), 10_000);
       hung.process.signal('SIGSTOP');
       await holder.query('COMMIT');
     } finally {
       await holder.end();
     }
     // Its statement has finished in Postgres; the stopped worker will never send the next one.
-    await waitFor('the hung worker idle in transaction', async () => ((await sessionsOf('to-be-hung', 'idle in transaction')) === 1 ? true : undefined), 5_000, 20);
+    await waitFor('the hung worker idle in transaction', async () => ((await sessionsOf('to-be-hung', 'state', 'idle in transaction')) === 1 ? true : undefined), 5_000, 20);
 
     const behind = await increment(healthy, 'hot', randomUUID());
     expect(behind.status).toBe(200);
     // The default is 2 s; the balancer gives a try 5 s.
     expect(behind.ms).toBeLessThan(4_000);
-    expect(await sessionsOf('to-be-hung', 'idle in transaction')).toBe(0);
+    expect(await sessionsOf('to-be-hung', 'state', 'idle in transaction')).toBe(0);
 
     // Woken up, the hung worker finds its session gone with the transaction
     // rolled back, and runs it again on a new connection: its increment
