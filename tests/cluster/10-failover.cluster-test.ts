@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { balancerAdminUrls, BALANCER_PODS, clusterEnv, clusterLogsDir, eventually, isReady, kubectlOk, pods, readyPods, readyWorkerEndpoints, upstreams, WORKER_PODS, type Pod } from './cluster.js';
 import { collectBalancerEvidence, describeEvidence } from './balancer-evidence.js';
@@ -118,7 +118,6 @@ afterAll(async () => {
 
 beforeAll(async () => {
   const file = join(clusterLogsDir(), 'failover-figures.md');
-  mkdirSync(clusterLogsDir(), { recursive: true });
   writeFileSync(file, '| scenario | requests | client errors | error window | recovery |\n| --- | --- | --- | --- | --- |\n');
   // The first run builds Prometheus from the Go module proxy (a few minutes, cached after).
   prometheus = await startPrometheus(env, await prometheusBinary());
@@ -351,7 +350,8 @@ describe('when a real Prometheus has scraped the namespace all along (kubernetes
     // The counter's series appear with the first retry (prom-client makes a labelled series on its first
     // increment), which increase() cannot see; so: the sum at the end less the sum before, absent as 0.
     const total = async (metric: string, time: Date): Promise<number> => Number((await prometheus?.query(`sum(${metric}) or vector(0)`, time))?.[0]?.value[1] ?? 0);
-    const over = async (metric: string): Promise<number> => (hung.to === undefined || hung.from === undefined ? 0 : (await total(metric, hung.to)) - (await total(metric, hung.from)));
+    const { from, to } = hung;
+    const over = async (metric: string): Promise<number> => (await total(metric, to)) - (await total(metric, from));
     const retries = await over('balancer_retries_total');
     // Retries refused for want of budget: each is a client error where a retry was allowed.
     const refused = await over('balancer_retry_budget_exhausted_total');

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BALANCER_PODS, clusterLogsDir, kubectl, pods, type ClusterEnv } from './cluster.js';
 
@@ -66,9 +66,7 @@ export function collectBalancerEvidence(env: ClusterEnv, since: Date, file: stri
       kept.push(`${name} ${text}`);
     }
   }
-  const dir = clusterLogsDir();
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, file), kept.length === 0 ? '' : `${kept.join('\n')}\n`);
+  writeFileSync(join(clusterLogsDir(), file), kept.length === 0 ? '' : `${kept.join('\n')}\n`);
   return { counts, pods: balancers.length, linesRead };
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
 import { CLUSTER_ENV_KEYS, type ClusterEnv } from '../../scripts/cluster/steps/deploy.js';
@@ -26,9 +26,11 @@ export function clusterEnv(): ClusterEnv {
   return values as ClusterEnv;
 }
 
-/** Where a run leaves its logs and figures, beside the cluster's env file. */
+/** Where a run leaves its logs and figures, beside the cluster's env file; made when missing. */
 export function clusterLogsDir(): string {
-  return join(process.env.FLOTILLA_CLUSTER_ENV === undefined ? join(REPO_ROOT, '.data/cluster') : dirname(process.env.FLOTILLA_CLUSTER_ENV), 'logs');
+  const dir = join(process.env.FLOTILLA_CLUSTER_ENV === undefined ? join(REPO_ROOT, '.data/cluster') : dirname(process.env.FLOTILLA_CLUSTER_ENV), 'logs');
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 export interface KubectlResult {

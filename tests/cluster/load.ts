@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { REPO_ROOT } from '../k8s-static/render.js';
 import { clusterLogsDir } from './cluster.js';
 
@@ -101,7 +101,6 @@ export function startLoad(url: string, options: { durationS: number; concurrency
  */
 export function recordFigures(scenario: string, report: LoadReport, recovery: string): void {
   const file = join(clusterLogsDir(), 'failover-figures.md');
-  mkdirSync(dirname(file), { recursive: true });
   const errors = Object.entries(report.errors).map(([kind, count]) => `${count} × ${kind}`).join(', ') || '0';
   const row = `| ${scenario} | ${report.requests.total} | ${errors} | ${errorWindowSeconds(report).toFixed(1)} s | ${recovery} |`;
   appendFileSync(file, `${row}\n`);
