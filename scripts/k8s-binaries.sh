@@ -2,7 +2,11 @@
 # Builds Kubernetes binaries from the Go module proxy, once, into a cache
 # outside the repository. Prints the bin folder on the last line of stdout.
 #
-#   scripts/k8s-binaries.sh [tool...]
+#   scripts/k8s-binaries.sh [--no-build] [tool...]
+#
+# With --no-build it only looks: it prints the bin folder when every tool is
+# there, and otherwise exits 3 with the missing ones named (the bench uses
+# this: a build takes many minutes and is not a benchmark's to start).
 #
 # Tools: etcd kube-apiserver kube-controller-manager kube-scheduler kubelet
 # kube-proxy kubectl. Without arguments: etcd and kube-apiserver, what the
@@ -38,6 +42,8 @@ ROOT="$CACHE/v$K8S_VERSION"
 BIN="$ROOT/bin"
 SRC="$ROOT/src"
 
+no_build=0
+if [[ "${1:-}" == --no-build ]]; then no_build=1; shift; fi
 tools=("$@")
 if [[ ${#tools[@]} -eq 0 ]]; then tools=(etcd kube-apiserver); fi
 if [[ "${WITH_KUBECTL:-0}" == 1 ]]; then tools+=(kubectl); fi
@@ -53,6 +59,10 @@ done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "$BIN"
   exit 0
+fi
+if [[ $no_build == 1 ]]; then
+  echo "k8s-binaries: not built in $BIN: ${missing[*]} (run scripts/k8s-binaries.sh ${tools[*]})" >&2
+  exit 3
 fi
 
 command -v go >/dev/null || { echo "k8s-binaries: go is required (Debian: apt-get install golang)" >&2; exit 1; }

@@ -1,13 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { startBalancer } from '../peers/balancer.js';
 import type { NodeRuntime } from '../peers/node-runtime.js';
 import type { Peer } from '../peers/peer.js';
 import { startAddressUpstreams, stopUpstreams } from '../upstreams.js';
-import { startControlPlane, type ControlPlane } from '../../tests/k8s/control-plane.js';
+import { builtK8sBinDir, startControlPlane, type ControlPlane } from '../../tests/k8s/control-plane.js';
 import { createWorkerService } from '../../tests/k8s/worker-service.js';
 import { measureSteadyThenChurned, startChurn } from './churn.js';
 import type { ScenarioContext } from './context.js';
@@ -24,34 +22,6 @@ const ADDRESSES = ['198.18.0.11', '198.18.0.12', '198.18.0.13', '198.18.0.14'] a
 /** One EndpointSlice update may take this long; then it is aborted, so that the next never overlaps it. */
 const CALL_TIMEOUT_MS = 2_000;
 const HOW_TO_RUN = 'bash scripts/k8s-netns.sh node dist/bench/run.js --only growth';
-
-/** A folder with etcd and kube-apiserver, and the release it is of. */
-interface K8sBinaries {
-  readonly dir: string;
-  readonly release: string;
-}
-
-function hasServerBinaries(dir: string): boolean {
-  return existsSync(join(dir, 'etcd')) && existsSync(join(dir, 'kube-apiserver'));
-}
-
-/**
- * What scripts/k8s-binaries.sh built: FLOTILLA_K8S_BIN, else the newest
- * <cache>/v<release>/bin (the script's layout) holding etcd and kube-apiserver.
- * Looked up, never built: a build takes many minutes and is not the bench's
- * to start.
- */
-function findK8sBinaries(): K8sBinaries | undefined {
-  const given = process.env.FLOTILLA_K8S_BIN;
-  if (given !== undefined) return hasServerBinaries(given) ? { dir: given, release: given } : undefined;
-  const cache = process.env.FLOTILLA_K8S_CACHE ?? join(homedir(), '.cache/flotilla-k8s');
-  if (!existsSync(cache)) return undefined;
-  const releases = readdirSync(cache)
-    .filter((d) => d.startsWith('v') && hasServerBinaries(join(cache, d, 'bin')))
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const newest = releases.at(-1);
-  return newest === undefined ? undefined : { dir: join(cache, newest, 'bin'), release: newest };
-}
 
 /** The slice the balancer watches: the three steady endpoints, and the fourth when `withFourth`. */
 function endpointSlice(port: number, withFourth: boolean): V1EndpointSlice {
@@ -93,17 +63,17 @@ function replaceSlice(cp: ControlPlane, agent: Agent, slice: V1EndpointSlice): P
   });
 }
 
-type Availability = { readonly ok: true; readonly binaries: K8sBinaries } | { readonly ok: false; readonly note: string };
+type Availability = { readonly ok: true; readonly bin: string } | { readonly ok: false; readonly note: string };
 
 /** Whether the scenario can run here: inside scripts/k8s-netns.sh, with the binaries built. */
 function availability(): Availability {
   const what = 'kubernetes discovery (EndpointSlice churn) not measured';
   if (process.env.FLOTILLA_NETNS !== '1') return { ok: false, note: `${what}: it needs scripts/k8s-netns.sh's network namespace (198.18.0.x endpoints); run ${HOW_TO_RUN}` };
-  const binaries = findK8sBinaries();
-  if (binaries === undefined) {
+  const bin = builtK8sBinDir();
+  if (bin === undefined) {
     return { ok: false, note: `${what}: no etcd and kube-apiserver in ~/.cache/flotilla-k8s (or FLOTILLA_K8S_BIN); build them with bash scripts/k8s-binaries.sh etcd kube-apiserver kubectl, then run ${HOW_TO_RUN}` };
   }
-  return { ok: true, binaries };
+  return { ok: true, bin };
 }
 
 /** The balancer with DISCOVERY=kubernetes, watching SERVICE's slices through the control plane's admin kubeconfig. */
@@ -155,13 +125,13 @@ export async function runChurnK8s(ctx: ScenarioContext, node: NodeRuntime, port:
   }
   const upstreams = await startAddressUpstreams(ctx.children, [...ADDRESSES], port, 2, 'k');
   try {
-    const cp = await startControlPlane({ bin: available.binaries.dir });
+    const cp = await startControlPlane({ bin: available.bin });
     try {
       await measureAgainst(ctx, node, port, cp);
     } finally {
       await cp.stop();
     }
-    ctx.notes.push(`kubernetes discovery rows: kube-apiserver and etcd ${available.binaries.release} (scripts/k8s-binaries.sh) ran on this machine next to the balancer; their CPU is not in its req/CPU-s`);
+    ctx.notes.push(`kubernetes discovery rows: kube-apiserver and etcd ${basename(dirname(available.bin))} (scripts/k8s-binaries.sh) ran on this machine next to the balancer; their CPU is not in its req/CPU-s`);
   } finally {
     await stopUpstreams(ctx.children, upstreams.processes);
   }

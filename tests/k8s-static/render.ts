@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import type {
   V1ConfigMap,
   V1Container,
@@ -13,8 +12,10 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
+import { REPO_ROOT } from '../helpers/service-process.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// The repository root also from the compiled copy under dist/ (the bench imports tests/k8s).
+export { REPO_ROOT };
 export const K8S_DIR = join(REPO_ROOT, 'k8s');
 
 /** kubectl from PATH, or the one named by KUBECTL (e.g. one built by scripts/k8s-binaries.sh). */

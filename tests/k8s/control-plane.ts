@@ -46,13 +46,24 @@ function kubectlBinary(bin: string): string {
   return process.env.KUBECTL ?? join(bin, 'kubectl');
 }
 
-/** The folder with etcd, kube-apiserver and kubectl; builds them on first use (slow), then answers at once. */
-export function k8sBinDir(): string {
-  if (process.env.FLOTILLA_K8S_BIN !== undefined) return process.env.FLOTILLA_K8S_BIN;
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/k8s-binaries.sh'), ...K8S_TOOLS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+/** The bin folder scripts/k8s-binaries.sh printed on its last line. */
+function lastLine(out: string): string {
   const bin = out.trim().split('\n').at(-1);
   if (bin === undefined || bin === '') throw new Error('scripts/k8s-binaries.sh printed no bin folder');
   return bin;
+}
+
+/** The folder with etcd, kube-apiserver and kubectl; builds them on first use (slow), then answers at once. */
+export function k8sBinDir(): string {
+  if (process.env.FLOTILLA_K8S_BIN !== undefined) return process.env.FLOTILLA_K8S_BIN;
+  return lastLine(execFileSync('bash', [join(REPO_ROOT, 'scripts/k8s-binaries.sh'), ...K8S_TOOLS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+}
+
+/** The same folder if the binaries are already built, else undefined: never starts a build (scripts/k8s-binaries.sh --no-build). */
+export function builtK8sBinDir(): string | undefined {
+  if (process.env.FLOTILLA_K8S_BIN !== undefined) return process.env.FLOTILLA_K8S_BIN;
+  const result = spawnSync('bash', [join(REPO_ROOT, 'scripts/k8s-binaries.sh'), '--no-build', ...K8S_TOOLS], { encoding: 'utf8', timeout: 10_000 });
+  return result.status === 0 ? lastLine(result.stdout) : undefined;
 }
 
 function openssl(dir: string, args: readonly string[]): void {
