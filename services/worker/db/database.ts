@@ -38,6 +38,13 @@ export class Database {
 
   constructor(private readonly options: DatabaseOptions) {
     this.maxAttempts = options.maxAttempts ?? 3;
+    // pg emits 'error' on a client whose connection dies; on a checked-out
+    // client (the pool listens only to idle ones) that would crash the
+    // process without a listener. One listener per connection, for its
+    // life, rather than one added and removed per request: the query that
+    // was running, or the next one, fails with the same error, and
+    // withClient() marks the database down from that.
+    options.pool.on('connect', (client) => client.on('error', ignoreReportedElsewhere));
   }
 
   get pool(): pg.Pool {
@@ -124,11 +131,6 @@ export class Database {
         await backoff(attempt);
         continue;
       }
-      // pg emits 'error' on a checked-out client whose connection dies between
-      // queries (Postgres killed); without a listener that would crash the
-      // process. The failing query reports the same error to us anyway.
-      const onClientError = (err: Error): void => this.markDown(err);
-      client.on('error', onClientError);
       let sent = false;
       try {
         if (transactional) await client.query('BEGIN');
@@ -136,7 +138,6 @@ export class Database {
         const result = await fn(client);
         if (transactional) await client.query('COMMIT');
         client.release();
-        client.off('error', onClientError);
         return result;
       } catch (err) {
         lastError = err;
@@ -147,7 +148,6 @@ export class Database {
           if (transactional) await client.query('ROLLBACK').catch(() => undefined);
           client.release();
         }
-        client.off('error', onClientError);
         if (isRetryableTransactionError(err)) {
           await backoff(attempt);
           continue;
@@ -161,6 +161,8 @@ export class Database {
     throw toUnavailable(lastError);
   }
 }
+
+function ignoreReportedElsewhere(): void {}
 
 function backoff(attempt: number): Promise<void> {
   // 25 ms, 50 ms, 100 ms … with full jitter, so retries from many requests spread out.
