@@ -12,6 +12,7 @@ import type { WorkerMetrics } from './metrics.js';
 import { registerClusterRoutes, type ClusterIdentity } from './routes/cluster.js';
 import { registerCounterRoutes } from './routes/counters.js';
 import { registerKvRoutes } from './routes/kv.js';
+import { requestLoggerFactory } from './request-logger.js';
 import { buildSchemas } from './schemas.js';
 
 export interface WorkerAppDeps {
@@ -42,6 +43,7 @@ export function buildWorkerApp(config: WorkerConfig, deps: WorkerAppDeps): Fasti
   const app = Fastify({
     loggerInstance,
     genReqId: requestIdFor,
+    childLoggerFactory: requestLoggerFactory,
     requestIdLogLabel: 'requestId',
     disableRequestLogging: true,
     // Room for the {"value": …} envelope around the largest allowed value;
