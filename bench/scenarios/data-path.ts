@@ -77,7 +77,7 @@ function rawOperations(pool: pg.Pool, kv: KvRepository, transactional: boolean, 
     }
   };
   return {
-    put: async (i) => (await run((c) => kv.put(c, `bench-data-${i % KEYS}`, VALUE, NONE))).kind !== 'precondition-failed',
+    put: async (i) => (await run((c) => kv.put(c, `bench-data-${i % KEYS}`, JSON.stringify(VALUE), NONE))).kind !== 'precondition-failed',
     get: async (i) => (await run((c) => kv.get(c, `bench-data-${i % KEYS}`))) !== undefined,
   };
 }

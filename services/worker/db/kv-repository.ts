@@ -113,10 +113,11 @@ export class KvRepository {
    * write-tokens.ts). A token already recorded means an earlier try of this
    * request committed: its answer comes back, marked replayed, and nothing
    * is written again. Never a 412 for a write that was applied, and never
-   * applied after a try answered 412.
+   * applied after a try answered 412. `valueJson` is the value as JSON
+   * text: the route serialised it already, to check its size.
    */
-  async put(client: pg.ClientBase, key: string, value: unknown, precondition: Precondition, token?: string): Promise<PutOutcome> {
-    const params: unknown[] = [key, JSON.stringify(value)];
+  async put(client: pg.ClientBase, key: string, valueJson: string, precondition: Precondition, token?: string): Promise<PutOutcome> {
+    const params: unknown[] = [key, valueJson];
     if (precondition.kind === 'versions') params.push(precondition.versions);
     if (token !== undefined) params.push(token);
     const statements = PUT_STATEMENTS[precondition.kind];

@@ -53,7 +53,7 @@ export function registerKvRoutes(app: FastifyInstance, context: RouteContext, sc
       }
       const precondition = writePrecondition(request.headers['if-match'], request.headers['if-none-match']);
       const apply = async (client: Parameters<typeof kv.put>[0], token?: string): Promise<IdempotentResult> => {
-        const outcome = await kv.put(client, key, value, precondition, token);
+        const outcome = await kv.put(client, key, serialized, precondition, token);
         if (outcome.kind === 'precondition-failed') {
           return {
             response: { statusCode: 412, headers: {}, body: errorBody('WRK_ERR_PRECONDITION_FAILED', `key "${key}" does not match the precondition`) },
