@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { KvRepository } from '../../services/worker/db/kv-repository.js';
+import { freePort } from '../../tests/helpers/free-port.js';
 import { LocalRun } from '../../tests/helpers/local-run.js';
 import { treeCpuSeconds } from '../load/cpu-time.js';
 import type { ScenarioContext } from './context.js';
@@ -12,6 +14,9 @@ const CONCURRENCY = 32;
 const VALUE = { greeting: 'hello', n: 42, tags: ['bench', 'kv'] };
 const BODY = JSON.stringify({ value: VALUE });
 const NONE = { kind: 'none' } as const;
+const MINIMAL_WORKER = fileURLToPath(new URL('../minimal-worker.js', import.meta.url));
+const STRAIGHT = 'one worker, straight (no balancer)';
+const MINIMAL = 'minimal Node worker (node:http + the same statements, bench/minimal-worker.ts), straight';
 
 /** One operation of a row: true when it got the answer it should. */
 type Operation = (i: number) => Promise<boolean>;
@@ -122,14 +127,19 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
       throw new Error('the local run published no PIDs');
     }
     const password = readFileSync(join(run.dataDir, 'postgres-password'), 'utf8').trim();
-    const database = new pg.Pool({
-      connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${run.ports.postgres}/flotilla`,
-      max: CONCURRENCY,
-    });
+    const databaseUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${run.ports.postgres}/flotilla`;
+    const database = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
     pools.push({ close: () => database.end() });
+    // On the Node the bench runs on, as the local run's workers are.
+    const minimalPort = await freePort();
+    const minimalChild = ctx.children.start('minimal-worker', process.execPath, [MINIMAL_WORKER], {
+      env: { PATH: process.env.PATH ?? '', PORT: String(minimalPort), DATABASE_URL: databaseUrl },
+    });
+    await ctx.children.waitForLine(minimalChild, (line) => line.includes('minimal worker listening'), 15_000);
     const straight = new Pool(firstWorker.url, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const minimalStraight = new Pool(`http://127.0.0.1:${minimalPort}`, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const system = new Pool(run.url, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
-    pools.push(straight, system);
+    pools.push(straight, minimalStraight, system, { close: () => ctx.children.stop(minimalChild, 5_000) });
 
     const client: CpuMeter = ['client', () => {
       const used = process.cpuUsage();
@@ -137,6 +147,7 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     }];
     const postgres: CpuMeter = ['postgres', () => treeCpuSeconds(postgresPid)];
     const worker: CpuMeter = ['worker', () => treeCpuSeconds(firstPid)];
+    const minimal: CpuMeter = ['minimal worker', () => treeCpuSeconds(minimalChild.pid)];
     const workers: CpuMeter = ['workers', () => workerPids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0)];
     const balancer: CpuMeter = ['balancer', () => treeCpuSeconds(balancerPid)];
     const kv = new KvRepository();
@@ -144,6 +155,7 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     const inTransaction = rawOperations(database, kv, true);
     const unprepared = rawOperations(database, kv, false, false);
     const direct = httpOperations(straight);
+    const floor = httpOperations(minimalStraight);
     const through = httpOperations(system);
     const rows: [string, DataRow['kind'], Operation, CpuMeter[]][] = [
       ['raw pg, one statement, autocommit', 'PUT', autocommit.put, [client, postgres]],
@@ -152,8 +164,10 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
       ['raw pg, the same statement unnamed (parsed and planned per call)', 'GET', unprepared.get, [client, postgres]],
       ['raw pg, the same statement inside BEGIN/COMMIT', 'PUT', inTransaction.put, [client, postgres]],
       ['raw pg, the same statement inside BEGIN/COMMIT', 'GET', inTransaction.get, [client, postgres]],
-      ['one worker, straight (no balancer)', 'PUT', direct.put, [client, worker, postgres]],
-      ['one worker, straight (no balancer)', 'GET', direct.get, [client, worker, postgres]],
+      [STRAIGHT, 'PUT', direct.put, [client, worker, postgres]],
+      [STRAIGHT, 'GET', direct.get, [client, worker, postgres]],
+      [MINIMAL, 'PUT', floor.put, [client, minimal, postgres]],
+      [MINIMAL, 'GET', floor.get, [client, minimal, postgres]],
       ['`npm start` (balancer + 3 workers)', 'PUT', through.put, [client, balancer, workers, postgres]],
       ['`npm start` (balancer + 3 workers)', 'GET', through.get, [client, balancer, workers, postgres]],
     ];
@@ -169,7 +183,8 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
       const id = `${row.label}|${row.kind}`;
       if ((best.get(id)?.perSecond ?? 0) < row.perSecond) best.set(id, row);
     }
-    const raw = (kind: DataRow['kind']): number => best.get(`raw pg, one statement, autocommit|${kind}`)?.perSecond ?? Number.NaN;
+    const rate = (label: string, kind: DataRow['kind']): number => best.get(`${label}|${kind}`)?.perSecond ?? Number.NaN;
+    const raw = (kind: DataRow['kind']): number => rate('raw pg, one statement, autocommit', kind);
     ctx.notes.push(
       `Data path (${CONCURRENCY} at a time over ${KEYS} keys, best of ${ctx.options.rounds} × ${ctx.options.durationS} s, one \`npm start\`: ` +
         'embedded Postgres, 3 workers, the balancer, default settings; raw rows run the worker\'s own statements from a pg pool of 32; ratios against the prepared autocommit row):',
@@ -182,6 +197,13 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
       ctx.log(`data: ${line}`);
       ctx.notes.push(line);
     }
+    // What the HTTP hop costs by itself, and what the worker's features cost on top of it.
+    const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+    const floorLine =
+      `The minimal worker, straight: PUT ${ratio(rate(MINIMAL, 'PUT'), raw('PUT'))}×, GET ${ratio(rate(MINIMAL, 'GET'), raw('GET'))}× raw; ` +
+      `the worker, straight, against it: PUT ${ratio(rate(STRAIGHT, 'PUT'), rate(MINIMAL, 'PUT'))}×, GET ${ratio(rate(STRAIGHT, 'GET'), rate(MINIMAL, 'GET'))}×`;
+    ctx.log(`data: ${floorLine}`);
+    ctx.notes.push(floorLine);
   } finally {
     await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
     await run.destroy();
