@@ -6,6 +6,7 @@ import { Pool } from 'undici';
 import { KvRepository } from '../../services/worker/db/kv-repository.js';
 import { freePort } from '../../tests/helpers/free-port.js';
 import { LocalRun } from '../../tests/helpers/local-run.js';
+import type { Child } from '../child-processes.js';
 import { treeCpuSeconds } from '../load/cpu-time.js';
 import type { ScenarioContext } from './context.js';
 
@@ -15,8 +16,11 @@ const VALUE = { greeting: 'hello', n: 42, tags: ['bench', 'kv'] };
 const BODY = JSON.stringify({ value: VALUE });
 const NONE = { kind: 'none' } as const;
 const MINIMAL_WORKER = fileURLToPath(new URL('../minimal-worker.js', import.meta.url));
+const MINIMAL_PROXY = fileURLToPath(new URL('../baseline-proxy.js', import.meta.url));
 const STRAIGHT = 'one worker, straight (no balancer)';
 const MINIMAL = 'minimal Node worker (node:http + the same statements, bench/minimal-worker.ts), straight';
+const SYSTEM = '`npm start` (balancer + 3 workers)';
+const MINIMAL_SYSTEM = 'minimal Node proxy (bench/baseline-proxy.ts) + 3 minimal workers';
 
 /** One operation of a row: true when it got the answer it should. */
 type Operation = (i: number) => Promise<boolean>;
@@ -101,6 +105,12 @@ function httpOperations(http: Pool): { put: Operation; get: Operation } {
   return { put: (i) => call('PUT', i), get: (i) => call('GET', i) };
 }
 
+/** The URL a bench script prints when it listens (`{"msg": …, "port": N}`). */
+async function listeningUrl(ctx: ScenarioContext, child: Child, message: string): Promise<string> {
+  const line = await ctx.children.waitForLine(child, (l) => l.includes(message), 15_000);
+  return `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+}
+
 function ms(value: number): string {
   return value.toFixed(1);
 }
@@ -130,16 +140,30 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     const databaseUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${run.ports.postgres}/flotilla`;
     const database = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
     pools.push({ close: () => database.end() });
-    // On the Node the bench runs on, as the local run's workers are.
-    const minimalPort = await freePort();
-    const minimalChild = ctx.children.start('minimal-worker', process.execPath, [MINIMAL_WORKER], {
-      env: { PATH: process.env.PATH ?? '', PORT: String(minimalPort), DATABASE_URL: databaseUrl },
+    // The floors: what an HTTP hop in Node costs with nothing else, for one
+    // worker and for the whole local run's shape (a proxy, three workers).
+    // On the Node the bench runs on, as the local run's processes are.
+    const minimalWorkers: Child[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const child = ctx.children.start(`minimal-worker-${i}`, process.execPath, [MINIMAL_WORKER], {
+        env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: databaseUrl },
+      });
+      pools.push({ close: () => ctx.children.stop(child, 5_000) });
+      minimalWorkers.push(child);
+    }
+    const minimalUrls = await Promise.all(minimalWorkers.map(async (child) => listeningUrl(ctx, child, 'minimal worker listening')));
+    const minimalProxyChild = ctx.children.start('minimal-proxy', process.execPath, [MINIMAL_PROXY], {
+      env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), UPSTREAMS: minimalUrls.join(',') },
     });
-    await ctx.children.waitForLine(minimalChild, (line) => line.includes('minimal worker listening'), 15_000);
+    pools.push({ close: () => ctx.children.stop(minimalProxyChild, 5_000) });
+    const minimalProxyUrl = await listeningUrl(ctx, minimalProxyChild, 'baseline proxy listening');
+    const firstMinimal = minimalWorkers[0] as Child;
     const straight = new Pool(firstWorker.url, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
-    const minimalStraight = new Pool(`http://127.0.0.1:${minimalPort}`, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const minimalStraight = new Pool(minimalUrls[0] as string, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const system = new Pool(run.url, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
-    pools.push(straight, minimalStraight, system, { close: () => ctx.children.stop(minimalChild, 5_000) });
+    const minimalSystem = new Pool(minimalProxyUrl, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    pools.push(straight, minimalStraight, system, minimalSystem);
 
     const client: CpuMeter = ['client', () => {
       const used = process.cpuUsage();
@@ -147,7 +171,9 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     }];
     const postgres: CpuMeter = ['postgres', () => treeCpuSeconds(postgresPid)];
     const worker: CpuMeter = ['worker', () => treeCpuSeconds(firstPid)];
-    const minimal: CpuMeter = ['minimal worker', () => treeCpuSeconds(minimalChild.pid)];
+    const minimal: CpuMeter = ['minimal worker', () => treeCpuSeconds(firstMinimal.pid)];
+    const minimals: CpuMeter = ['minimal workers', () => minimalWorkers.reduce((sum, child) => sum + treeCpuSeconds(child.pid), 0)];
+    const minimalProxy: CpuMeter = ['minimal proxy', () => treeCpuSeconds(minimalProxyChild.pid)];
     const workers: CpuMeter = ['workers', () => workerPids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0)];
     const balancer: CpuMeter = ['balancer', () => treeCpuSeconds(balancerPid)];
     const kv = new KvRepository();
@@ -156,6 +182,7 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     const unprepared = rawOperations(database, kv, false, false);
     const direct = httpOperations(straight);
     const floor = httpOperations(minimalStraight);
+    const floorSystem = httpOperations(minimalSystem);
     const through = httpOperations(system);
     const rows: [string, DataRow['kind'], Operation, CpuMeter[]][] = [
       ['raw pg, one statement, autocommit', 'PUT', autocommit.put, [client, postgres]],
@@ -168,8 +195,10 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
       [STRAIGHT, 'GET', direct.get, [client, worker, postgres]],
       [MINIMAL, 'PUT', floor.put, [client, minimal, postgres]],
       [MINIMAL, 'GET', floor.get, [client, minimal, postgres]],
-      ['`npm start` (balancer + 3 workers)', 'PUT', through.put, [client, balancer, workers, postgres]],
-      ['`npm start` (balancer + 3 workers)', 'GET', through.get, [client, balancer, workers, postgres]],
+      [SYSTEM, 'PUT', through.put, [client, balancer, workers, postgres]],
+      [SYSTEM, 'GET', through.get, [client, balancer, workers, postgres]],
+      [MINIMAL_SYSTEM, 'PUT', floorSystem.put, [client, minimalProxy, minimals, postgres]],
+      [MINIMAL_SYSTEM, 'GET', floorSystem.get, [client, minimalProxy, minimals, postgres]],
     ];
     // Every key exists before the GETs, and every path is warm (JIT, pools, Postgres caches).
     for (const [label, kind, op, meters] of rows) await closedLoop(label, kind, op, Math.max(1, ctx.options.warmupS), meters);
@@ -201,7 +230,9 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     const ratio = (a: number, b: number): string => (a / b).toFixed(2);
     const floorLine =
       `The minimal worker, straight: PUT ${ratio(rate(MINIMAL, 'PUT'), raw('PUT'))}×, GET ${ratio(rate(MINIMAL, 'GET'), raw('GET'))}× raw; ` +
-      `the worker, straight, against it: PUT ${ratio(rate(STRAIGHT, 'PUT'), rate(MINIMAL, 'PUT'))}×, GET ${ratio(rate(STRAIGHT, 'GET'), rate(MINIMAL, 'GET'))}×`;
+      `the worker, straight, against it: PUT ${ratio(rate(STRAIGHT, 'PUT'), rate(MINIMAL, 'PUT'))}×, GET ${ratio(rate(STRAIGHT, 'GET'), rate(MINIMAL, 'GET'))}×. ` +
+      `The minimal proxy + 3 minimal workers: PUT ${ratio(rate(MINIMAL_SYSTEM, 'PUT'), raw('PUT'))}×, GET ${ratio(rate(MINIMAL_SYSTEM, 'GET'), raw('GET'))}× raw; ` +
+      `\`npm start\` against it: PUT ${ratio(rate(SYSTEM, 'PUT'), rate(MINIMAL_SYSTEM, 'PUT'))}×, GET ${ratio(rate(SYSTEM, 'GET'), rate(MINIMAL_SYSTEM, 'GET'))}×`;
     ctx.log(`data: ${floorLine}`);
     ctx.notes.push(floorLine);
   } finally {
