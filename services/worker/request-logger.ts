@@ -7,9 +7,10 @@ import type { Bindings, ChildLoggerOptions } from 'pino';
  * fastify's default makes a pino child per request, and pino serialises
  * and redacts a child's bindings when it is made: a few µs on every
  * request, though with request logging off almost no request writes a line.
- * This one holds the bindings and makes the pino child on its first line,
- * so the lines that are written are the same and the requests that write
- * none do not pay for it.
+ * This one holds the bindings and makes the pino child on its first log
+ * call, so the lines that are written are the same and a request that
+ * logs nothing does not pay for it. (A call below the level still makes
+ * the child: the app checks the level first on its per-request line.)
  */
 class RequestLogger implements FastifyBaseLogger {
   private bound: FastifyBaseLogger | undefined;
