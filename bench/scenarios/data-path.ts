@@ -120,8 +120,11 @@ function ms(value: number): string {
  * (embedded Postgres, 3 workers, the balancer, their default settings): the
  * worker's own statements from a Node pg pool with no HTTP (prepared and
  * autocommit — the reference; unnamed; inside BEGIN/COMMIT), then PUT and
- * GET straight to one worker, then through the balancer. 32 at a time over 1 000 keys everywhere. CPU per
- * request by process says where the time goes on a shared machine.
+ * GET straight to one worker, then through the balancer; each of the two
+ * HTTP paths beside its floor, the same hops with nothing else on them (a
+ * minimal Node worker; a minimal proxy in front of three). 32 at a time
+ * over 1 000 keys everywhere. CPU per request by process says where the
+ * time goes on a shared machine.
  */
 export async function runDataPath(ctx: ScenarioContext): Promise<void> {
   const run = await LocalRun.start(3);
