@@ -14,6 +14,12 @@ const env = clusterEnv();
  * together; measured at about a second here.
  */
 const FOLLOW_BOUND_MS = 10_000;
+/**
+ * The balancer's SLOW_START_MS default (k8s/base sets none): a pod that has
+ * just become ready is listed as `slow_start`, its share ramping up, for
+ * this long before it is `healthy`.
+ */
+const SLOW_START_MS = 10_000;
 
 function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
   return apiCall(env, method, path, body, headers);
@@ -58,7 +64,18 @@ describe('when each balancer pod is asked for its upstream table', () => {
     for (const admin of admins) {
       const table = readyUpstreams(await upstreams(admin));
       expect(new Map(table.map((u) => [u.endpoint, u.name]))).toEqual(expected);
-      for (const upstream of table) expect([upstream.endpoint, upstream.state]).toEqual([upstream.endpoint, 'healthy']);
+      // A pod Ready only seconds ago is still in slow start; once that is
+      // over, every listed pod must be healthy (not ejected, not failing).
+      const settled = await eventually(
+        `every upstream of ${admin} healthy`,
+        async () => {
+          const now = readyUpstreams(await upstreams(admin));
+          return now.every((u) => u.state === 'healthy' || u.state === 'slow_start') && now.some((u) => u.state === 'slow_start') ? undefined : now;
+        },
+        SLOW_START_MS + FOLLOW_BOUND_MS,
+      );
+      expect(new Map(settled.map((u) => [u.endpoint, u.name]))).toEqual(expected);
+      for (const upstream of settled) expect([upstream.endpoint, upstream.state]).toEqual([upstream.endpoint, 'healthy']);
     }
   });
 });
