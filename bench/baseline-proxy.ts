@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import { listenAsPeer } from './peer-listen.js';
 
 /**
  * The least a Node proxy can do: node:http in, one undici Pool per upstream,
@@ -39,10 +40,4 @@ const server = createServer((req, res) => {
     },
   );
 });
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT ?? '0'), '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ msg: 'baseline proxy listening', port })}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+listenAsPeer(server, 'baseline proxy listening');

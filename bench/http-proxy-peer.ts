@@ -1,5 +1,6 @@
 import { Agent, createServer } from 'node:http';
 import httpProxy from 'http-proxy';
+import { listenAsPeer } from './peer-listen.js';
 
 /**
  * node-http-proxy (the `http-proxy` package) as people deploy it: one
@@ -26,10 +27,4 @@ const server = createServer((req, res) => {
   }
   proxy.web(req, res, { target });
 });
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT ?? '0'), '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ msg: 'http-proxy peer listening', port })}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+listenAsPeer(server, 'http-proxy peer listening');

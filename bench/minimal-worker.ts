@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pg from 'pg';
 import { KvRepository } from '../services/worker/db/kv-repository.js';
+import { listenAsPeer } from './peer-listen.js';
 
 /**
  * The least a Node worker can do for the data group's two requests:
@@ -60,10 +61,4 @@ const server = createServer((req, res) => {
     else res.destroy();
   });
 });
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT ?? '0'), '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ msg: 'minimal worker listening', port })}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+listenAsPeer(server, 'minimal worker listening');
