@@ -128,7 +128,8 @@ function ms(value: number): string {
  */
 export async function runDataPath(ctx: ScenarioContext): Promise<void> {
   const run = await LocalRun.start(3);
-  const pools: { close(): Promise<unknown> }[] = [];
+  // Pools and the floor peers' processes, closed together at the end.
+  const closeAtEnd: { close(): Promise<unknown> }[] = [];
   try {
     const state = run.state();
     const postgresPid = state?.postgres.pid;
@@ -142,7 +143,7 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     const password = readFileSync(join(run.dataDir, 'postgres-password'), 'utf8').trim();
     const databaseUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${run.ports.postgres}/flotilla`;
     const database = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
-    pools.push({ close: () => database.end() });
+    closeAtEnd.push({ close: () => database.end() });
     // The floors: what an HTTP hop in Node costs with nothing else, for one
     // worker and for the whole local run's shape (a proxy, three workers).
     // On the Node the bench runs on, as the local run's processes are.
@@ -152,21 +153,21 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
       const child = ctx.children.start(`minimal-worker-${i}`, process.execPath, [MINIMAL_WORKER], {
         env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: databaseUrl },
       });
-      pools.push({ close: () => ctx.children.stop(child, 5_000) });
+      closeAtEnd.push({ close: () => ctx.children.stop(child, 5_000) });
       minimalWorkers.push(child);
     }
     const minimalUrls = await Promise.all(minimalWorkers.map(async (child) => listeningUrl(ctx, child, 'minimal worker listening')));
     const minimalProxyChild = ctx.children.start('minimal-proxy', process.execPath, [MINIMAL_PROXY], {
       env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), UPSTREAMS: minimalUrls.join(',') },
     });
-    pools.push({ close: () => ctx.children.stop(minimalProxyChild, 5_000) });
+    closeAtEnd.push({ close: () => ctx.children.stop(minimalProxyChild, 5_000) });
     const minimalProxyUrl = await listeningUrl(ctx, minimalProxyChild, 'baseline proxy listening');
     const firstMinimal = minimalWorkers[0] as Child;
     const straight = new Pool(firstWorker.url, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const minimalStraight = new Pool(minimalUrls[0] as string, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const system = new Pool(run.url, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const minimalSystem = new Pool(minimalProxyUrl, { connections: CONCURRENCY, headersTimeout: 10_000, bodyTimeout: 10_000 });
-    pools.push(straight, minimalStraight, system, minimalSystem);
+    closeAtEnd.push(straight, minimalStraight, system, minimalSystem);
 
     const client: CpuMeter = ['client', () => {
       const used = process.cpuUsage();
@@ -239,7 +240,7 @@ export async function runDataPath(ctx: ScenarioContext): Promise<void> {
     ctx.log(`data: ${floorLine}`);
     ctx.notes.push(floorLine);
   } finally {
-    await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
+    await Promise.all(closeAtEnd.map((p) => p.close().catch(() => undefined)));
     await run.destroy();
   }
 }
