@@ -8,6 +8,14 @@ import { REPO_ROOT } from '../../helpers/service-process.js';
 let dir: string;
 let file: string;
 let fd: number;
+/** Every LogOutput a test makes, written out before its fd closes (see afterEach). */
+const outputs: LogOutput[] = [];
+
+function outputOnFile(flushIntervalMs: number): LogOutput {
+  const output = new LogOutput(fd, flushIntervalMs);
+  outputs.push(output);
+  return output;
+}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'log-output-'));
@@ -16,6 +24,11 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  // A batch left behind keeps its flush timer: fired after closeSync, it
+  // would write to whatever reuses the descriptor number in this jest
+  // worker (once, a later test's child-process pipe, which then failed
+  // that test with "read ECONNRESET").
+  for (const output of outputs.splice(0)) output.flush();
   closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -25,7 +38,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('LogOutput', () => {
   test('when a batched line is written, then it reaches the file only after the flush interval', async () => {
-    const output = new LogOutput(fd, 150);
+    const output = outputOnFile(150);
     output.batched.write('access 1\n');
     expect(written()).toBe('');
     await sleep(400);
@@ -33,7 +46,7 @@ describe('LogOutput', () => {
   });
 
   test('when an immediate line follows batched ones, then all of them are written at once, in the order logged', () => {
-    const output = new LogOutput(fd, 60_000);
+    const output = outputOnFile(60_000);
     output.batched.write('access 1\n');
     output.batched.write('access 2\n');
     output.immediate.write('warn 3\n');
@@ -45,13 +58,13 @@ describe('LogOutput', () => {
   });
 
   test('when the interval is 0, then every batched line is written at once', () => {
-    const output = new LogOutput(fd, 0);
+    const output = outputOnFile(0);
     output.batched.write('access 1\n');
     expect(written()).toBe('access 1\n');
   });
 
   test('when 4 KiB of lines are batched, then they are written without waiting for the interval', () => {
-    const output = new LogOutput(fd, 60_000);
+    const output = outputOnFile(60_000);
     const line = `${'x'.repeat(99)}\n`;
     for (let i = 0; i < 41; i++) output.batched.write(line);
     // 40 lines (4 000 bytes) fit in one batch; the 41st would pass 4 096 bytes, so the 40 go first.
