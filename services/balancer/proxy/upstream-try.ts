@@ -76,8 +76,9 @@ export async function tryUpstream(upstream: UpstreamEndpoint, request: TryReques
   const stopWatching = request.client.watch(() => call.cancel(new ClientGoneError('client went away')));
   const body = request.body.kind === 'none' ? null : request.body.kind === 'buffered' ? request.body.data : request.body.stream;
   const started = performance.now();
+  const headArrives = call.takeHead();
   upstream.pool.dispatch({ method: request.method as Dispatcher.HttpMethod, path: request.path, headers: request.headers, body }, call);
-  const head = await call.head;
+  const head = await headArrives;
   clearTimeout(timer);
   const latencyMs = performance.now() - started;
   metrics.upstreamDuration.observe({ upstream: upstream.id }, latencyMs / 1000);
