@@ -24,7 +24,7 @@ export interface BenchOptions {
   readonly profileS: number;
   /** Upstream endpoints of the profiled balancer: 3 processes, or more endpoints spread over 3 processes (how cost grows). */
   readonly profileEndpoints: number;
-  /** Scenario groups to run: proxy, proxy2, slow, failover, workers, writes, data, profile, peers, growth. */
+  /** Scenario groups to run: proxy, proxy2, slow, failover, workers, writes, data, profile, peers, growth, gc. */
   readonly groups: ReadonlySet<string>;
   /** Process counts the proxy2 group compares (balancer BALANCER_WORKERS, nginx worker_processes, HAProxy nbthread). */
   readonly processes: readonly number[];
@@ -37,10 +37,10 @@ export interface BenchOptions {
   readonly idleConnections: number;
 }
 
-export const GROUPS = ['proxy', 'proxy2', 'slow', 'failover', 'workers', 'writes', 'data', 'profile', 'tls', 'peers', 'growth'] as const;
+export const GROUPS = ['proxy', 'proxy2', 'slow', 'failover', 'workers', 'writes', 'data', 'profile', 'tls', 'peers', 'growth', 'gc'] as const;
 
-/** Issue 15's groups (about 7 and 4 minutes): run when named with --only, so that a plain `npm run bench` keeps its length. */
-const OPT_IN_GROUPS: readonly string[] = ['peers', 'growth'];
+/** Issue 15's groups (about 7, 4 and 2 minutes): run when named with --only, so that a plain `npm run bench` keeps its length. */
+const OPT_IN_GROUPS: readonly string[] = ['peers', 'growth', 'gc'];
 
 export class BenchUsageError extends Error {
   override readonly name = 'BenchUsageError';

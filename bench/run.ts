@@ -26,6 +26,7 @@ import { runSlowUpstream } from './scenarios/slow-upstream.js';
 import { runTls } from './scenarios/tls.js';
 import { runNodePeers } from './scenarios/node-peers.js';
 import { runGrowth } from './scenarios/growth.js';
+import { runGcPerRequest } from './scenarios/gc-per-request.js';
 import type { ProfileSummary } from './profile/cpuprofile-summary.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
       ['tls', () => runTls(ctx)],
       ['peers', () => runNodePeers(ctx)],
       ['growth', () => runGrowth(ctx)],
+      ['gc', () => runGcPerRequest(ctx)],
     ];
     for (const [name, run] of groups) {
       if (!options.groups.has(name)) continue;

@@ -96,8 +96,8 @@ export async function startBalancer(children: ChildProcesses, upstreams: readonl
 const BASELINE = fileURLToPath(new URL('../baseline-proxy.js', import.meta.url));
 
 /** bench/baseline-proxy.ts: Node + undici with nothing else, the floor for any Node proxy here. */
-export async function startBaselineProxy(children: ChildProcesses, upstreams: readonly Upstream[], readyPath = '/small', node?: NodeRuntime): Promise<Peer> {
-  return startNodeScriptPeer(children, BASELINE, upstreams, { id: 'node-baseline', label: 'minimal Node+undici proxy (floor)', readyPath, ...(node ? { node } : {}) });
+export async function startBaselineProxy(children: ChildProcesses, upstreams: readonly Upstream[], readyPath = '/small', node?: NodeRuntime, nodeArgs: readonly string[] = []): Promise<Peer> {
+  return startNodeScriptPeer(children, BASELINE, upstreams, { id: 'node-baseline', label: 'minimal Node+undici proxy (floor)', readyPath, nodeArgs, ...(node ? { node } : {}) });
 }
 
 export interface NodeScriptPeer {
@@ -105,6 +105,8 @@ export interface NodeScriptPeer {
   readonly label: string;
   readonly readyPath?: string;
   readonly node?: NodeRuntime;
+  /** Extra node flags, e.g. --trace-gc-nvp for the gc group. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -115,7 +117,7 @@ export interface NodeScriptPeer {
 export async function startNodeScriptPeer(children: ChildProcesses, script: string, upstreams: readonly Upstream[], peer: NodeScriptPeer): Promise<Peer> {
   const port = await freePort();
   const tag = peer.node ? `@${peer.node.tag}` : '';
-  const child = children.start(`${peer.id}${tag}`, peer.node?.bin ?? process.execPath, [script], {
+  const child = children.start(`${peer.id}${tag}`, peer.node?.bin ?? process.execPath, [...(peer.nodeArgs ?? []), script], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), UPSTREAMS: upstreams.map((u) => u.url).join(',') },
   });
   const url = `http://127.0.0.1:${port}`;
