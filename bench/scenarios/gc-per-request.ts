@@ -85,7 +85,7 @@ export async function runGcPerRequest(ctx: ScenarioContext): Promise<void> {
       for (const t of traced) {
         const f = figures.get(t);
         if (f === undefined) continue;
-        const ratio = base !== undefined && base.promotedBytes > 0 && t !== floor ? ` (${(f.promotedBytes / base.promotedBytes).toFixed(1)}× the minimal proxy's promotion, ${(f.youngPauseUs / base.youngPauseUs).toFixed(1)}× its young pause)` : '';
+        const ratio = base !== undefined && base.promotedBytes > 0 && base.youngPauseUs > 0 && t !== floor ? ` (${(f.promotedBytes / base.promotedBytes).toFixed(1)}× the minimal proxy's promotion, ${(f.youngPauseUs / base.youngPauseUs).toFixed(1)}× its young pause)` : '';
         const line = `GC per request, round ${round + 1}, ${t.peer.label}: ${f.promotedBytes.toFixed(0)} B promoted, young-generation pause ${f.youngPauseUs.toFixed(2)} µs (${f.gc.young} young and ${f.gc.full} full collections over ${f.requests} requests)${ratio}`;
         ctx.log(line);
         ctx.notes.push(line);

@@ -118,9 +118,9 @@ describeWithChromium('when the status page is open in headless Chromium against 
     }
     const rows = await waitForRows((r) => ['unhealthy', 'ejected'].includes(rowOf(r, victim)?.state ?? ''), 10_000);
     const survivorStates = survivors.map((w) => rowOf(rows, w)?.state);
-    // On failure, the balancer's warnings say which checks or tries failed on which worker.
-    const warnings = balancer.process.entries().filter((e) => typeof e['level'] === 'number' && e['level'] >= 40);
     if (survivorStates.some((state) => state !== 'healthy')) {
+      // The balancer's warnings say which checks or tries failed on which worker.
+      const warnings = balancer.process.entries().filter((e) => typeof e['level'] === 'number' && e['level'] >= 40);
       throw new Error(`the surviving workers should stay healthy, found ${survivorStates.join(', ')}; the balancer's warnings:\n${warnings.map((w) => JSON.stringify(w)).join('\n')}`);
     }
     // The failing state is shown in red (class from the state name), not only as text. The page

@@ -10,7 +10,7 @@ import type { Picker } from '../pick/index.js';
 import type { UpstreamEndpoint } from '../upstream/upstream-endpoint.js';
 import type { UpstreamTable } from '../upstream/upstream-table.js';
 import { ClientPresence } from './client-presence.js';
-import { InProgressList } from './in-progress-list.js';
+import { InProgressList, type InProgressEntry } from './in-progress-list.js';
 import { askToReconnect, authorityOf, isHttp2, protocolLabel, releaseUnreadBody, requestHasBody, type ClientRequest, type ClientResponse } from './client-protocol.js';
 import { balancerErrorOf, sendError } from './error-response.js';
 import { addForwardingHeaders, clientAddress, forwardableHeaders, requestIdFrom } from './headers.js';
@@ -175,14 +175,17 @@ export class ProxyHandler {
     const exchange = new Exchange(req, res, method, upstreamPath(req.url) ?? '', requestId, client, started + config.timeouts.totalMs, logger);
     // Parse errors arrive per connection, and only HTTP/1.1 has them outside a stream.
     const h1Response = isHttp2(req) ? undefined : (res as ServerResponse);
-    const inProgress = h1Response === undefined ? undefined : this.h1InProgress.add(h1Response);
-    if (h1Response !== undefined) (req.socket as TrackedSocket)[RESPONSE_IN_PROGRESS] = h1Response;
+    let inProgress: InProgressEntry<ServerResponse> | undefined;
+    if (h1Response !== undefined) {
+      (req.socket as TrackedSocket)[RESPONSE_IN_PROGRESS] = h1Response;
+      inProgress = this.h1InProgress.add(h1Response);
+    }
     if (this.deps.isDraining()) askToReconnect(req, res);
     if (admitted) this.admit();
     res.once('close', () => {
       if (!res.writableFinished) client.leave();
-      if (inProgress !== undefined) this.h1InProgress.remove(inProgress);
       if (h1Response !== undefined) {
+        if (inProgress !== undefined) this.h1InProgress.remove(inProgress);
         const socket = req.socket as TrackedSocket;
         if (socket[RESPONSE_IN_PROGRESS] === h1Response) socket[RESPONSE_IN_PROGRESS] = undefined;
       }
