@@ -67,8 +67,7 @@ export class ActiveHealthChecker {
           if (ok && streak.ok >= this.options.healthyThreshold && was !== true) {
             upstream.activeHealthy = true;
             if (was === false) {
-              upstream.warmUpFrom(Date.now());
-              upstream.resetLatency();
+              upstream.judgeAfresh(Date.now());
               this.logger.info({ upstream: upstream.id }, 'endpoint passes active checks again');
             }
           } else if (!ok && streak.failed >= this.options.unhealthyThreshold && was !== false) {

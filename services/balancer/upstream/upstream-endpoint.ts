@@ -148,6 +148,20 @@ export class UpstreamEndpoint {
     this.latencyEpoch += 1;
   }
 
+  /**
+   * The endpoint is back after it was out of rotation (ready again in
+   * discovery, passing active checks again): what it did before it left
+   * (timeouts of a hung process, the slow last tries of a killed one) says
+   * nothing about the process serving now. Kept, that history made a
+   * restarted worker look hundreds of milliseconds slow, and p2c starved it
+   * for tens of seconds while the EWMA decayed. Slow start bounds the risk of
+   * judging it afresh.
+   */
+  judgeAfresh(now: number): void {
+    this.resetLatency();
+    this.warmUpFrom(now);
+  }
+
   /** Share of traffic during slow start, in (0, 1]. */
   weight(): number {
     const window = this.options.slowStartMs;

@@ -78,7 +78,13 @@ export class UpstreamTable {
       seen.add(endpoint.id);
       const existing = this.byId.get(endpoint.id);
       if (existing) {
+        const returns = !existing.ready && endpoint.ready && !endpoint.terminating;
         existing.endpoint = endpoint;
+        if (returns) {
+          // Ready again in discovery (a restarted container, a readiness probe passing again).
+          existing.judgeAfresh(this.now());
+          this.logger.info({ upstream: endpoint.id }, 'endpoint ready again; judged afresh in slow start');
+        }
         continue;
       }
       const upstream = new UpstreamEndpoint(endpoint, {

@@ -155,6 +155,49 @@ describe('upstream table health', () => {
     expect(t.get('127.0.0.1:20003')?.stateName()).toBe('slow_start');
   });
 
+  it('when an endpoint is ready again in discovery, then its latency history is forgotten, late results of its old tries are ignored, and it warms up', () => {
+    const c = clock();
+    const t = table(50, 50, c);
+    tables.push(t);
+    const list = endpoints(3);
+    t.apply(list);
+    const u = t.get('127.0.0.1:20001');
+    if (!u) throw new Error('missing');
+    // The last tries of a process about to be killed: slow.
+    t.recordSuccess(u, 900);
+    const oldEpoch = u.latencyEpoch;
+    // Listed again, still ready: nothing is forgotten.
+    t.apply(list);
+    expect(u.latencyMs()).toBeCloseTo(900, 0);
+    t.apply(list.map((e) => (e.id === u.id ? { ...e, ready: false } : e)));
+    expect(u.stateName()).toBe('not_ready');
+    c.advance(3_000);
+    t.apply(list);
+    expect(u.latencyMs()).toBeUndefined();
+    expect(u.stateName()).toBe('slow_start');
+    expect(u.weight()).toBeCloseTo(0.1);
+    // A timeout of a try sent to the old process, landing now.
+    t.recordFailure(u, 'timeout', 5_000, oldEpoch);
+    expect(u.latencyMs()).toBeUndefined();
+    c.advance(10_000);
+    expect(u.stateName()).toBe('healthy');
+  });
+
+  it('when an endpoint becomes terminating, then it does not count as returning', () => {
+    const c = clock();
+    const t = table(50, 50, c);
+    tables.push(t);
+    const [a] = endpoints(1) as [Endpoint];
+    t.apply([a]);
+    const u = t.get(a.id);
+    if (!u) throw new Error('missing');
+    t.recordSuccess(u, 40);
+    t.apply([{ ...a, ready: false, serving: true, terminating: true }]);
+    t.apply([{ ...a, ready: true, serving: true, terminating: true }]);
+    expect(u.latencyMs()).toBeCloseTo(40, 0);
+    expect(u.stateName()).toBe('terminating');
+  });
+
   it('when no endpoint is ready, then serving-but-terminating ones take traffic; when one is ready, terminating ones get none', () => {
     const t = table(50);
     tables.push(t);
