@@ -72,6 +72,13 @@ async function tablesFollow(what: string, endpoints: () => string[], timeoutMs: 
   );
 }
 
+/** The requests every balancer has in flight to `endpoint`, summed. */
+async function heldBy(endpoint: string): Promise<number> {
+  let held = 0;
+  for (const admin of balancerAdminUrls(env)) held += (await upstreams(admin)).find((u) => u.endpoint === endpoint)?.inFlight ?? 0;
+  return held;
+}
+
 function workerEndpoints(): string[] {
   return [...readyWorkerEndpoints(env).keys()];
 }
@@ -171,6 +178,8 @@ describe("when a worker's node process is hung (SIGSTOP, left stopped) under loa
     const restartsBefore = restartCount(pod, 'worker');
     const pid = nodeProcessOf(pod, 'worker');
     const endpoint = `${pod.status.podIP ?? ''}:8080`;
+    // The victim takes its full share when it hangs (not in slow start after an earlier scenario).
+    await tablesFollow('every balancer listing all three workers healthy', workerEndpoints, 60_000);
     const load = startScenarioLoad('3');
     await new Promise((r) => setTimeout(r, WARM_MS));
     const stoppedAt = Date.now();
@@ -178,6 +187,9 @@ describe("when a worker's node process is hung (SIGSTOP, left stopped) under loa
     try {
       // The signal is delivered asynchronously.
       await eventually('the node process stopped', () => (processState(pid) === 'T' ? true : undefined), 2_000, 10);
+      // What the balancers had sent it when it stopped: these (and any sent until it is out of rotation)
+      // are the tries that time out and are retried elsewhere.
+      const held = await heldBy(endpoint);
       await eventually(
         'every balancer taking the hung worker out of rotation',
         async () => {
@@ -201,7 +213,7 @@ describe("when a worker's node process is hung (SIGSTOP, left stopped) under loa
       hung.to = new Date(Date.now());
       expectNoClientErrors(report);
       expectGuarantees(report);
-      recordFigures('3. worker hung (SIGSTOP, left stopped)', report, `out of rotation ${seconds(avoidedAt - stoppedAt)}, restarted by the liveness probe ${seconds(restartedAt - stoppedAt)}, back in rotation ${seconds(backAt - stoppedAt)} after the stop`);
+      recordFigures('3. worker hung (SIGSTOP, left stopped)', report, `held ${held} requests when stopped, out of rotation ${seconds(avoidedAt - stoppedAt)}, restarted by the liveness probe ${seconds(restartedAt - stoppedAt)}, back in rotation ${seconds(backAt - stoppedAt)} after the stop`);
     } finally {
       // If kubelet has not killed it, leave no stopped process behind.
       if (processState(pid) === 'T') process.kill(pid, 'SIGCONT');

@@ -136,6 +136,7 @@ export interface Upstream {
   readonly name: string | null;
   readonly state: string;
   readonly ready: boolean;
+  readonly inFlight: number;
 }
 
 export async function upstreams(adminUrl: string): Promise<Upstream[]> {
