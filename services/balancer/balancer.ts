@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { closeServer, createAdminServer, createMetricsRegistry, delay, listen, type EndpointSource, type Logger, type Readiness } from '../shared/index.js';
+import { AccessLog } from './access-log.js';
 import { RecentTraffic } from './admin/recent-traffic.js';
 import { statusPageRoute } from './admin/status-page.js';
 import { trafficRoute } from './admin/traffic-route.js';
@@ -23,8 +24,8 @@ import { SecureDataServer } from './tls/secure-server.js';
 export interface BalancerDeps {
   readonly source: EndpointSource;
   readonly logger: Logger;
-  /** The access log (createAccessLogger(), batched); default: `logger`, as in-process tests use. */
-  readonly accessLogger?: Logger;
+  /** The access log (main.ts: batched on stdout); default: one written line by line to stdout, for in-process tests. */
+  readonly accessLog?: AccessLog;
   /** A registry of its own by default (tests may run several balancers in one process). */
   readonly registry?: Registry;
   readonly random?: () => number;
@@ -102,7 +103,7 @@ export function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Balan
     budget: new RetryBudget(config.retry.budgetRatio, config.retry.minConcurrent),
     metrics,
     logger,
-    accessLogger: deps.accessLogger ?? logger,
+    accessLog: deps.accessLog ?? new AccessLog('balancer', { write: (line) => process.stdout.write(line) }),
     random,
     isDraining: () => draining,
     traffic,

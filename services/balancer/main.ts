@@ -1,14 +1,15 @@
 import cluster from 'node:cluster';
-import { ConfigError, createAccessLogger, createEndpointSource, createLogger, installShutdown, stdoutLogOutput, type Logger } from '../shared/index.js';
+import { ConfigError, createEndpointSource, createLogger, installShutdown, stdoutLogOutput, type Logger } from '../shared/index.js';
+import { AccessLog } from './access-log.js';
 import { buildBalancer } from './balancer.js';
 import { runClusterWorker } from './cluster/cluster-worker.js';
 import { startClusterPrimary, type RunningPrimary } from './cluster/start-primary.js';
 import { parseBalancerConfig, type BalancerConfig } from './config.js';
 
 /** BALANCER_WORKERS=1: everything in this process, as before cluster mode existed. */
-async function runSingle(config: BalancerConfig, logger: Logger, accessLogger: Logger): Promise<void> {
+async function runSingle(config: BalancerConfig, logger: Logger, accessLog: AccessLog): Promise<void> {
   const source = createEndpointSource(config.discovery, logger);
-  const balancer = buildBalancer(config, { source, logger, accessLogger });
+  const balancer = buildBalancer(config, { source, logger, accessLog });
   installShutdown({ logger, timeoutMs: config.shutdownTimeoutMs, onSignal: () => balancer.shutdown() });
   await balancer.start();
 }
@@ -45,12 +46,11 @@ async function main(): Promise<void> {
   // One stdout: access lines are batched, every other line is written at once and in order (shared/log-output.ts).
   const output = stdoutLogOutput(config.accessLogFlushMs);
   const logger = createLogger('balancer', config.logLevel, output.immediate);
-  const accessLogger = createAccessLogger('balancer', config.logLevel, output.batched);
-  if (config.workers === 1) await runSingle(config, logger, accessLogger);
+  if (config.workers === 1) await runSingle(config, logger, new AccessLog('balancer', output.batched));
   else if (cluster.isPrimary) await runPrimary(config, logger.child({ role: 'primary' }));
   else {
     const worker = { role: 'worker', worker: cluster.worker?.id };
-    await runClusterWorker(config, logger.child(worker), accessLogger.child(worker));
+    await runClusterWorker(config, logger.child(worker), new AccessLog('balancer', output.batched, worker));
   }
 }
 

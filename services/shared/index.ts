@@ -1,7 +1,7 @@
 export { FlotillaError, ConfigError, errorCode } from './errors.js';
 export { EnvReader, deepFreeze, type Env } from './env-reader.js';
-export { createAccessLogger, createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
-export { LogOutput, stdoutLogOutput } from './log-output.js';
+export { createLogger, isoTimeCachedPerMs, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
+export { LogOutput, stdoutLogOutput, type LineSink } from './log-output.js';
 export { createMetricsRegistry, LATENCY_BUCKETS } from './metrics.js';
 export {
   createAdminServer,

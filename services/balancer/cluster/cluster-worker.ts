@@ -1,5 +1,6 @@
 import type { Logger } from '../../shared/index.js';
 import { installShutdown } from '../../shared/index.js';
+import type { AccessLog } from '../access-log.js';
 import { buildBalancer, type Balancer } from '../balancer.js';
 import type { BalancerConfig } from '../config.js';
 import { IpcEndpointSource } from './ipc-endpoint-source.js';
@@ -30,9 +31,9 @@ async function answer(balancer: Balancer, what: QueryKind): Promise<unknown> {
  * comes first: the primary's drain message or a signal to this process
  * (Ctrl-C reaches the whole process group).
  */
-export async function runClusterWorker(config: BalancerConfig, logger: Logger, accessLogger: Logger): Promise<void> {
+export async function runClusterWorker(config: BalancerConfig, logger: Logger, accessLog: AccessLog): Promise<void> {
   const source = new IpcEndpointSource({ askPrimary: () => send({ type: 'flotilla:hello' }) });
-  const balancer = buildBalancer(config, { source, logger, accessLogger, adminServer: false });
+  const balancer = buildBalancer(config, { source, logger, accessLog, adminServer: false });
   let started = false;
   const sendState = (): void => {
     const state = balancer.readiness();

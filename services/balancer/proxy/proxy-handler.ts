@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { delay, type Logger } from '../../shared/index.js';
+import type { AccessFields, AccessLog } from '../access-log.js';
 import type { BalancerConfig } from '../config.js';
 import { BalancerError, type BalancerErrorCode } from '../errors.js';
 import { methodLabel, statusClass, type BalancerMetrics } from '../metrics.js';
@@ -29,8 +30,8 @@ export interface ProxyDeps {
   readonly budget: RetryBudget;
   readonly metrics: BalancerMetrics;
   readonly logger: Logger;
-  /** Where access lines go (createAccessLogger(): batched, not redacted). */
-  readonly accessLogger: Logger;
+  /** Where access lines go (access-log.ts); whether one is written follows `logger`'s level. */
+  readonly accessLog: AccessLog;
   readonly random: () => number;
   readonly isDraining: () => boolean;
   /** The status page's last-minutes view (rate, errors, latency). */
@@ -132,8 +133,8 @@ export class ProxyHandler {
     for (const res of this.h1InProgress) if (!res.headersSent) res.setHeader('connection', 'close');
   }
 
-  private accessFields(ex: Exchange, status: number, started: number): Record<string, unknown> {
-    const fields: Record<string, unknown> = {
+  private accessFields(ex: Exchange, status: number, started: number): AccessFields {
+    return {
       requestId: ex.requestId,
       method: ex.method,
       path: ex.path,
@@ -141,15 +142,10 @@ export class ProxyHandler {
       upstream: ex.upstreamLabel,
       ms: Math.round(performance.now() - started),
       attempts: ex.attempts,
-      retries: Math.max(0, ex.attempts - 1),
+      // Which of the balancer's own errors (errors.ts) this was: a 504 or 503
+      // from the balancer and one relayed from a worker look alike otherwise.
+      error: status >= 400 ? balancerErrorOf(ex.res) : undefined,
     };
-    // Which of the balancer's own errors (errors.ts) this was: a 504 or 503
-    // from the balancer and one relayed from a worker look alike otherwise.
-    if (status >= 400) {
-      const error = balancerErrorOf(ex.res);
-      if (error !== undefined) fields['error'] = error;
-    }
-    return fields;
   }
 
   /** Resolves when no admitted request is in progress. */
@@ -198,13 +194,11 @@ export class ProxyHandler {
       metrics.duration.observe(labels, elapsedMs / 1000);
       this.deps.traffic.record(status, elapsedMs);
       // The access line is the debug 'request' line raised to info. The level
-      // checks come first so that a line not written builds nothing. The
-      // request id is a field of the line rather than a child logger's
-      // binding: a child per request was a measurable part of the line's cost.
+      // checks come first so that a line not written builds nothing.
       if (config.accessLog) {
-        if (logger.isLevelEnabled('info')) this.deps.accessLogger.info(this.accessFields(exchange, status, started), 'access');
+        if (logger.isLevelEnabled('info')) this.deps.accessLog.write('access', this.accessFields(exchange, status, started));
       } else if (logger.isLevelEnabled('debug')) {
-        this.deps.accessLogger.debug(this.accessFields(exchange, status, started), 'request');
+        this.deps.accessLog.write('request', this.accessFields(exchange, status, started));
       }
       if (admitted) this.leave();
     });
